@@ -1,0 +1,157 @@
+"""BackingOffClient: an oslo.messaging RPC client whose timeouts adapt.
+
+This module is the mechanism; :mod:`tacker_rpc.backoff` decides the
+timeouts.
+"""
+
+import time
+
+import oslo_messaging
+from oslo_messaging.rpc import client as om_client
+
+from tacker_rpc import backoff
+from tacker_rpc import exceptions
+from tacker_rpc import opts
+from tacker_rpc import serializer as rpc_serializer
+
+
+class _BackingOffCallContext(om_client._CallContext):
+    """A prepared call context whose calls learn their timeout.
+
+    When the context has no explicit timeout, :meth:`call` asks the shared
+    :data:`backoff.TIMEOUTS` table for the method's timeout, reports the
+    outcome, and after a ``MessagingTimeout`` pauses for the splay before
+    re-raising. A context with an explicit timeout behaves exactly like
+    oslo.messaging's.
+    """
+
+    _backoff_settings = None
+    _timeouts = backoff.TIMEOUTS
+
+    def prepare(self, *args, **kwargs):
+        return _backing_off(super().prepare(*args, **kwargs),
+                            self._backoff_settings)
+
+    def _make_message(self, ctxt, method, args):
+        try:
+            return super()._make_message(ctxt, method, args)
+        except exceptions.SerializationError:
+            raise exceptions.SerializationError(
+                "cannot send %r to %s: %s"
+                % (method, self.target, _unsendable_argument(args))) from None
+
+    def call(self, ctxt, method, **kwargs):
+        if self.timeout is not None:
+            return super().call(ctxt, method, **kwargs)
+        settings = self._backoff_settings
+        table = self._timeouts
+        key = backoff.CallKey(self.target.topic, self.target.namespace,
+                              method)
+        timeout = table.timeout_for(key, settings)
+        attempt = _with_timeout(self, timeout)
+        started = time.monotonic()
+        try:
+            result = attempt.call(ctxt, method, **kwargs)
+        except oslo_messaging.MessagingTimeout:
+            splay = table.record_timeout(key, timeout, settings)
+            if splay:
+                time.sleep(splay)
+            raise
+        table.record_success(key, time.monotonic() - started, settings)
+        return result
+
+
+def _backing_off(call_context, settings):
+    call_context.__class__ = _BackingOffCallContext
+    call_context._backoff_settings = settings
+    return call_context
+
+
+def _with_timeout(call_context, timeout):
+    """A copy of ``call_context`` with an explicit ``timeout``.
+
+    A copy, so that a context shared by threads is never mutated.
+    """
+    attempt = object.__new__(type(call_context))
+    attempt.__dict__.update(call_context.__dict__)
+    attempt.timeout = timeout
+    return attempt
+
+
+def check_target(target):
+    """Raise TypeError unless ``target`` is an ``oslo_messaging.Target``."""
+    if not isinstance(target, oslo_messaging.Target):
+        raise TypeError("target must be an oslo_messaging.Target, got %s"
+                        % type(target).__name__)
+
+
+def _unsendable_argument(args):
+    for name, value in args.items():
+        try:
+            rpc_serializer.check_sendable(value, "argument %r" % name)
+        except exceptions.SerializationError as exc:
+            return str(exc)
+    return "an argument could not be serialized"
+
+
+class BackingOffClient(oslo_messaging.RPCClient):
+    """An oslo.messaging RPC client that backs off busy servers.
+
+    It has the whole interface of :class:`oslo_messaging.RPCClient`. What a
+    caller may rely on, beyond it:
+
+    * A ``call()`` made without an explicit timeout (none given to
+      ``prepare(timeout=...)`` nor to this client's ``timeout`` argument)
+      uses a timeout learned for its target topic, namespace and method,
+      starting at ``rpc_response_timeout``.
+    * After a ``MessagingTimeout`` that timeout doubles, up to
+      ``rpc_response_max_timeout`` (default ten times
+      ``rpc_response_timeout``) and the cap of :meth:`set_max_timeout`; the
+      caller sleeps a random splay, at most the smaller of the expired
+      timeout, ``rpc_response_timeout`` and ``rpc_backoff_max_splay``, and
+      then gets the ``MessagingTimeout``.
+    * Unless ``rpc_backoff_recovery`` is off, answers bring a grown timeout
+      back down toward a safe multiple of the method's measured latency and
+      never below ``rpc_response_timeout``.
+    * Other exceptions change nothing; a context with an explicit timeout is
+      never changed and never sleeps; ``cast()`` is never delayed.
+    * What is learned is shared by every client of the process and is safe
+      with any number of threads calling at once;
+      ``tacker_rpc.backoff.TIMEOUTS.snapshot()`` shows it.
+    * Options are read when the client is built: build a new client to pick
+      up a changed ``rpc_response_timeout``.
+    """
+
+    def __init__(self, transport, target, timeout=None, version_cap=None,
+                 serializer=None, retry=None, call_monitor_timeout=None,
+                 transport_options=None, _manual_load=True):
+        check_target(target)
+        opts.register_opts(transport.conf)
+        super().__init__(transport, target, timeout=timeout,
+                         version_cap=version_cap, serializer=serializer,
+                         retry=retry,
+                         call_monitor_timeout=call_monitor_timeout,
+                         transport_options=transport_options,
+                         _manual_load=_manual_load)
+        self._backoff_settings = opts.backoff_settings(self.conf)
+
+    def prepare(self, *args, **kwargs):
+        """Prepare a method invocation context.
+
+        Takes the arguments of :meth:`oslo_messaging.RPCClient.prepare`. The
+        context backs off as described on the class unless ``timeout`` is
+        given here or to the client.
+        """
+        return _backing_off(super().prepare(*args, **kwargs),
+                            self._backoff_settings)
+
+    @staticmethod
+    def set_max_timeout(max_timeout):
+        """Cap the timeout of every backing-off call in this process.
+
+        Current timeouts above ``max_timeout`` drop to it, lower ones are
+        kept, and no timeout grows past it afterwards.
+
+        :raises ValueError: when ``max_timeout`` is 0 or less.
+        """
+        backoff.TIMEOUTS.set_max_timeout(max_timeout)

@@ -1,0 +1,31 @@
+"""Exceptions of tacker_rpc.
+
+This module is always in the list of modules whose exceptions are rebuilt
+as their own class on the caller (see ``rpc.get_allowed_exmods``), so a
+server endpoint may raise any of these and the caller catches the same
+class.
+"""
+
+
+class TackerRpcError(Exception):
+    """Base class of every error raised by tacker_rpc."""
+
+
+class NotInitializedError(TackerRpcError, RuntimeError):
+    """An operation needs ``rpc.init(conf)`` first."""
+
+
+class AlreadyInitializedError(TackerRpcError, RuntimeError):
+    """``rpc.init`` was called again without ``rpc.cleanup()`` between."""
+
+
+class InvalidTransportURL(TackerRpcError, ValueError):
+    """The configured transport URL is malformed or names no known driver."""
+
+
+class InvalidContext(TackerRpcError, ValueError):
+    """A request context cannot be serialized or rebuilt."""
+
+
+class SerializationError(TackerRpcError, TypeError):
+    """An RPC argument or result cannot be sent as JSON."""

@@ -1,0 +1,183 @@
+"""Process-wide messaging state: transports, notifier and factories.
+
+:mod:`tacker_rpc.rpc` re-exports these functions; services use them from
+there.
+"""
+
+import logging
+
+import oslo_messaging
+from oslo_messaging.rpc import dispatcher
+
+from tacker_rpc import backoff
+from tacker_rpc import client
+from tacker_rpc import exceptions
+from tacker_rpc import opts
+from tacker_rpc import redact
+from tacker_rpc.serializer import RequestContextSerializer
+
+LOG = logging.getLogger(__name__)
+
+_DEFAULT_EXMODS = [exceptions.__name__]
+_extra_exmods = []
+
+_conf = None
+_transport = None
+_notification_transport = None
+_notifier = None
+
+
+def add_extra_exmods(*args):
+    """Allow exceptions of the modules named in ``args`` to be rebuilt as
+    their own class on the caller. Takes effect at the next :func:`init`."""
+    _extra_exmods.extend(args)
+
+
+def clear_extra_exmods():
+    """Forget every module added by :func:`add_extra_exmods`."""
+    del _extra_exmods[:]
+
+
+def get_allowed_exmods():
+    """The modules whose remote exceptions are rebuilt as their own class:
+    ``tacker_rpc.exceptions`` first, then the extras in the order added.
+    Exceptions of any other module reach the caller as ``RemoteError``."""
+    return _DEFAULT_EXMODS + _extra_exmods
+
+
+def init(conf):
+    """Create the RPC transport, the notification transport and a notifier.
+
+    ``conf`` may be any ``oslo_config.cfg.ConfigOpts``, not only the global
+    ``CONF``; the options the toolkit and oslo.messaging read are registered
+    on it.
+
+    Calling ``init`` again without :func:`cleanup` in between raises
+    :class:`AlreadyInitializedError` and leaves the running transports
+    alone: clients and servers made from them keep working.
+
+    :raises InvalidTransportURL: when ``transport_url`` is malformed or its
+        scheme names no installed driver.
+    """
+    global _conf, _transport, _notification_transport, _notifier
+    _refuse_second_init()
+    opts.register_opts(conf)
+    rpc_transport = _make_transport(oslo_messaging.get_rpc_transport, conf)
+    try:
+        notification_transport = _make_transport(
+            oslo_messaging.get_notification_transport, conf)
+    except Exception:
+        rpc_transport.cleanup()
+        raise
+    _conf, _transport = conf, rpc_transport
+    _notification_transport = notification_transport
+    _notifier = oslo_messaging.Notifier(
+        notification_transport, serializer=RequestContextSerializer())
+
+
+def init_action_rpc(conf):
+    """Create the RPC transport only, for short-lived action processes.
+
+    Same rules as :func:`init`; :func:`get_notifier` is not available.
+    """
+    global _conf, _transport
+    _refuse_second_init()
+    opts.register_opts(conf)
+    _transport = _make_transport(oslo_messaging.get_rpc_transport, conf)
+    _conf = conf
+
+
+def cleanup():
+    """Close the transports and forget every learned timeout.
+
+    :raises NotInitializedError: when :func:`init` was not called.
+    """
+    global _conf, _transport, _notification_transport, _notifier
+    if _transport is None:
+        raise exceptions.NotInitializedError(
+            "tacker_rpc.rpc.cleanup() called before init(conf)")
+    transports = [_transport, _notification_transport]
+    _conf = _transport = _notification_transport = _notifier = None
+    backoff.TIMEOUTS.reset()
+    for transport in transports:
+        if transport is not None:
+            transport.cleanup()
+
+
+def get_client(target, version_cap=None, serializer=None, *, timeout=None,
+               retry=None, call_monitor_timeout=None, transport_options=None):
+    """A :class:`BackingOffClient` for ``target`` on the RPC transport.
+
+    Entities go through ``RequestContextSerializer(serializer)``. Giving
+    ``timeout`` here turns the backoff off for this client's calls.
+    """
+    return oslo_messaging.get_rpc_client(
+        _require_transport(), target, client_cls=client.BackingOffClient,
+        version_cap=version_cap,
+        serializer=RequestContextSerializer(serializer), timeout=timeout,
+        retry=retry, call_monitor_timeout=call_monitor_timeout,
+        transport_options=transport_options)
+
+
+def get_server(target, endpoints, serializer=None):
+    """An RPC server for ``target`` dispatching to ``endpoints``.
+
+    It runs on the threading executor, and its access policy refuses
+    methods whose name starts with ``_``. Call ``start()`` on it.
+    """
+    client.check_target(target)
+    if not isinstance(endpoints, (list, tuple)):
+        raise TypeError("endpoints must be a list of objects, got %s"
+                        % type(endpoints).__name__)
+    return oslo_messaging.get_rpc_server(
+        _require_transport(), target, list(endpoints), executor="threading",
+        serializer=RequestContextSerializer(serializer),
+        access_policy=dispatcher.DefaultRPCAccessPolicy)
+
+
+def get_notifier(service=None, host=None, publisher_id=None):
+    """A notifier whose publisher_id is ``service.host``.
+
+    ``host`` defaults to the ``host`` option; ``publisher_id``, when given,
+    is used as it is. Notifications carry the request context.
+    """
+    if _notifier is None:
+        raise exceptions.NotInitializedError(
+            "tacker_rpc.rpc.get_notifier() needs init(conf) first "
+            "(init_action_rpc does not create a notifier)")
+    if not publisher_id:
+        publisher_id = "%s.%s" % (service, host or _conf.host)
+    return _notifier.prepare(publisher_id=publisher_id)
+
+
+def configured_host():
+    """The ``host`` option of the configuration given to :func:`init`."""
+    if _conf is None:
+        raise exceptions.NotInitializedError(
+            "tacker_rpc.rpc.init(conf) has not been called")
+    return _conf.host
+
+
+def _refuse_second_init():
+    if _transport is not None:
+        raise exceptions.AlreadyInitializedError(
+            "tacker_rpc.rpc is already initialized; call cleanup() before "
+            "init() again")
+
+
+def _require_transport():
+    if _transport is None:
+        raise exceptions.NotInitializedError(
+            "tacker_rpc.rpc.init(conf) has not been called")
+    return _transport
+
+
+def _make_transport(factory, conf):
+    try:
+        return factory(conf, allowed_remote_exmods=get_allowed_exmods())
+    except (oslo_messaging.InvalidTransportURL,
+            oslo_messaging.DriverLoadFailure) as exc:
+        raise exceptions.InvalidTransportURL(
+            "transport_url %s is not usable: %s" % (
+                redact.mask_url(conf.transport_url),
+                redact.mask_url(exc))) from None

@@ -1,0 +1,109 @@
+"""Configuration options of tacker_rpc.
+
+All options live in the ``[DEFAULT]`` group, beside oslo.messaging's own
+``transport_url`` and ``rpc_response_timeout``.  :func:`list_opts` is the
+``oslo.config.opts`` entry point ``tacker_rpc`` used by
+``oslo-config-generator``.
+"""
+
+import copy
+import socket
+
+from oslo_config import cfg
+from oslo_messaging import transport as _om_transport
+from oslo_messaging._metrics import client as _om_metrics
+from oslo_messaging._tracing import client as _om_tracing
+from oslo_messaging.rpc import client as _om_client
+
+from tacker_rpc import backoff
+
+#: How many times ``rpc_response_timeout`` the backoff ceiling is when
+#: ``rpc_response_max_timeout`` is not set.
+DEFAULT_CEILING_FACTOR = 10
+
+core_opts = [
+    cfg.StrOpt(
+        "host",
+        default=socket.gethostname(),
+        sample_default="<hostname>",
+        help="Name of this node. A Service listens on the queue "
+             "'<topic>.<host>' and notifications carry it in their "
+             "publisher_id."),
+    cfg.IntOpt(
+        "rpc_response_max_timeout",
+        min=1,
+        help="Ceiling, in seconds, of the per-method call timeout that "
+             "grows after each MessagingTimeout. Unset means ten times "
+             "rpc_response_timeout."),
+]
+
+backoff_opts = [
+    cfg.BoolOpt(
+        "rpc_backoff_recovery",
+        default=True,
+        help="Let a timeout that grew after MessagingTimeout come back "
+             "down once the method answers again, toward a safe multiple "
+             "of its measured latency and never below "
+             "rpc_response_timeout. False keeps the historic behaviour "
+             "of tacker and neutron: timeouts only grow until restart."),
+    cfg.FloatOpt(
+        "rpc_backoff_max_splay",
+        min=0,
+        help="Upper bound, in seconds, of the random pause a caller takes "
+             "after a MessagingTimeout before the error reaches it, so that "
+             "many callers do not retry in step. Unset means "
+             "rpc_response_timeout; 0 disables the pause for callers that "
+             "must fail fast."),
+    cfg.FloatOpt(
+        "rpc_backoff_latency_multiple",
+        default=2.0,
+        min=1.0,
+        help="Safety margin of recovery: a grown timeout comes down no "
+             "lower than this multiple of the method's learned latency "
+             "(smoothed round trip plus four times its variation, as TCP "
+             "computes its retransmission timer)."),
+]
+
+
+def register_opts(conf):
+    """Register every option the toolkit reads on ``conf``.
+
+    Besides the toolkit's own options this registers oslo.messaging's
+    ``[oslo_messaging_tracing]`` and ``[oslo_messaging_metrics]`` groups,
+    which oslo.messaging 18 registers only on the global ``cfg.CONF``; without
+    them the first call made with a private ``ConfigOpts`` fails with
+    ``NoSuchOptError``. It also registers oslo.messaging's transport
+    options (``transport_url``, ``control_exchange``) so they can be
+    overridden before :func:`tacker_rpc.rpc.init`. Registering twice is
+    harmless.
+    """
+    conf.register_opts(_om_transport._transport_opts)
+    conf.register_opts(core_opts)
+    conf.register_opts(backoff_opts)
+    conf.register_opts(_om_client._client_opts)
+    conf.register_opts(_om_tracing.oslo_messaging_tracing,
+                       group="oslo_messaging_tracing")
+    conf.register_opts(_om_metrics.oslo_messaging_metrics,
+                       group="oslo_messaging_metrics")
+
+
+def backoff_settings(conf):
+    """Read the backoff options of ``conf`` into a :class:`BackoffSettings`."""
+    default = float(conf.rpc_response_timeout)
+    ceiling = conf.rpc_response_max_timeout
+    if ceiling is None:
+        ceiling = DEFAULT_CEILING_FACTOR * default
+    max_splay = conf.rpc_backoff_max_splay
+    if max_splay is None:
+        max_splay = default
+    return backoff.BackoffSettings(
+        default_timeout=default,
+        max_timeout=float(ceiling),
+        recovery=conf.rpc_backoff_recovery,
+        max_splay=max_splay,
+        latency_multiple=conf.rpc_backoff_latency_multiple)
+
+
+def list_opts():
+    """The ``oslo.config.opts`` entry point: this toolkit's options."""
+    return [(None, copy.deepcopy(core_opts + backoff_opts))]

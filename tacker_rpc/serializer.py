@@ -1,0 +1,85 @@
+"""The serializer that carries request contexts and checks payloads."""
+
+import datetime
+import uuid
+
+import oslo_messaging
+
+from tacker_rpc import context
+from tacker_rpc import exceptions
+
+# Types JSON (through oslo.serialization's to_primitive) sends faithfully.
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+_CONVERTED = (datetime.datetime, datetime.date, uuid.UUID)
+
+
+def check_sendable(value, where="value"):
+    """Raise :class:`SerializationError` unless ``value`` travels as JSON.
+
+    oslo.messaging turns any object it does not know into its ``str()``
+    without a word, so the server would receive ``'<Foo object at 0x..>'``.
+    This refuses such values up front; the message says where in ``value``
+    the offending object is (for example ``value['hosts'][2]``).
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return
+    if kind is dict or isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) not in _SCALARS:
+                raise exceptions.SerializationError(
+                    "%s has a key of type %s; JSON keys must be strings"
+                    % (where, type(key).__name__))
+            check_sendable(item, "%s[%r]" % (where, key))
+        return
+    if kind in (list, tuple, set, frozenset) or isinstance(
+            value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(value):
+            check_sendable(item, "%s[%d]" % (where, index))
+        return
+    if isinstance(value, (str, int, float) + _CONVERTED):
+        return
+    raise exceptions.SerializationError(
+        "%s is of type %s, which cannot be sent as JSON; convert it to "
+        "primitives (dict, list, str, number, bool, None) or give the "
+        "client a serializer that does" % (where, kind.__name__))
+
+
+class RequestContextSerializer(oslo_messaging.Serializer):
+    """Serialize request contexts, and entities through ``base``.
+
+    * ``serialize_context`` accepts a context with ``to_dict()`` or a plain
+      dict and returns a dict.
+    * ``deserialize_context`` returns a
+      :class:`tacker_rpc.context.RequestContext`, tolerant of unknown and
+      legacy keys.
+    * Entities go through ``base`` when given, unchanged otherwise; what is
+      sent must then be JSON-able, or :class:`SerializationError` is raised
+      before anything leaves the process.
+    """
+
+    def __init__(self, base=None):
+        if base is not None and not isinstance(base,
+                                               oslo_messaging.Serializer):
+            raise TypeError("base must be an oslo_messaging.Serializer, got %s"
+                            % type(base).__name__)
+        self._base = base
+
+    def serialize_entity(self, ctxt, entity):
+        if self._base is not None:
+            entity = self._base.serialize_entity(ctxt, entity)
+        check_sendable(entity)
+        return entity
+
+    def deserialize_entity(self, ctxt, entity):
+        if self._base is None:
+            return entity
+        return self._base.deserialize_entity(ctxt, entity)
+
+    def serialize_context(self, ctxt):
+        values = context.to_dict(ctxt)
+        check_sendable(values, "context")
+        return values
+
+    def deserialize_context(self, ctxt):
+        return context.RequestContext.from_dict(ctxt)

@@ -1,0 +1,124 @@
+"""Connections (groups of RPC servers) and the Service daemons run."""
+
+import logging
+
+import oslo_messaging
+from oslo_service import service as oslo_service
+
+from tacker_rpc import messaging
+
+LOG = logging.getLogger(__name__)
+
+
+class Connection:
+    """A group of RPC servers started and stopped together."""
+
+    def __init__(self):
+        self.servers = []
+
+    def create_consumer(self, topic, endpoints, fanout=False, exchange=None,
+                        host=None, serializer=None):
+        """Add a server consuming ``topic`` as server ``host``.
+
+        It receives messages sent to ``topic``, to ``topic.host`` and fanouts
+        to ``topic``. ``exchange`` None means the transport's
+        ``control_exchange``; ``host`` None means the ``host`` option.
+        Nothing is consumed before :meth:`consume_in_threads`.
+        """
+        target = oslo_messaging.Target(
+            topic=topic, server=host or messaging.configured_host(),
+            fanout=fanout, exchange=exchange)
+        self.servers.append(
+            messaging.get_server(target, endpoints, serializer))
+
+    def consume_in_threads(self):
+        """Start every server; returns them."""
+        for server in self.servers:
+            server.start()
+        return self.servers
+
+    def close(self):
+        """Stop every server, then wait until each has answered the
+        requests it had in flight.
+
+        Every server is stopped and waited for even when one fails; the
+        first error is then raised.
+        """
+        servers, self.servers = self.servers, []
+        errors = []
+        for step in ("stop", "wait"):
+            for server in servers:
+                try:
+                    getattr(server, step)()
+                except Exception as exc:
+                    errors.append(exc)
+        if errors:
+            raise errors[0]
+
+
+class VoidConnection:
+    """A :class:`Connection` that does nothing, for processes whose RPC is
+    disabled (``rpc.RPC_DISABLED``)."""
+
+    def create_consumer(self, topic, endpoints, fanout=False, exchange=None,
+                        host=None, serializer=None):
+        pass
+
+    def consume_in_threads(self):
+        return []
+
+    def close(self):
+        pass
+
+
+class Service(oslo_service.Service):
+    """Service object for binaries running on hosts.
+
+    A service enables RPC by listening on ``topic`` as server ``host``: it
+    receives what is sent to ``topic``, to ``topic.host`` and fanouts, and
+    dispatches it to ``manager``. Run it with
+    ``oslo_service.service.launch(conf, Service(...)).wait()`` after
+    ``rpc.init(conf)``, and do not make calls in the launching process before
+    it forks.
+    """
+
+    def __init__(self, host, topic, manager=None, serializer=None):
+        super().__init__()
+        self.host = host
+        self.topic = topic
+        self.manager = manager
+        self.serializer = serializer
+        self.conn = None
+
+    def start(self):
+        """Start consuming.
+
+        Calls ``manager.initialize_service_hook(self)`` when the manager has
+        one, after the consumer is created and before messages flow.
+        """
+        super().start()
+        # tacker_rpc.rpc imports this module; rpc.RPC_DISABLED is read here.
+        from tacker_rpc import rpc
+        self.conn = rpc.create_connection()
+        endpoints = [self.manager] if self.manager is not None else []
+        self.conn.create_consumer(self.topic, endpoints, host=self.host,
+                                  serializer=self.serializer)
+        hook = getattr(self.manager, "initialize_service_hook", None)
+        if callable(hook):
+            hook(self)
+        self.conn.consume_in_threads()
+
+    def stop(self, graceful=False):
+        """Stop consuming, answer the requests in flight, stop the service.
+
+        Errors while closing the connection are logged, not raised, so the
+        service always stops.
+        """
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:
+                LOG.exception("Error while closing the RPC connection of "
+                              "service %s on %s", self.topic, self.host)
+            self.conn = None
+        super().stop(graceful)

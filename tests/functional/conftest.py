@@ -1,0 +1,149 @@
+"""Fixtures of the functional tests: a private RabbitMQ and server processes.
+
+The broker is started once per test session (pifpaf, loopback, free ports)
+unless ``TACKER_RPC_TEST_URL`` names one to use instead. Server sides run in
+their own processes, launched as a daemon is in production.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+from oslo_config import cfg
+import oslo_messaging
+import pytest
+
+from tacker_rpc import opts
+from tacker_rpc import rpc
+from tests import broker as broker_mod
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="session")
+def broker_url():
+    """Transport URL of the session's private RabbitMQ."""
+    url = os.environ.get("TACKER_RPC_TEST_URL")
+    if url:
+        yield url
+        return
+    with broker_mod.RabbitBroker() as broker:
+        yield broker.url()
+
+
+def make_conf(transport_url, **overrides):
+    """A private ConfigOpts with the toolkit's options and ``overrides``."""
+    conf = cfg.ConfigOpts()
+    conf([], project="tacker_rpc_test")
+    opts.register_opts(conf)
+    conf.set_override("transport_url", transport_url)
+    for name, value in overrides.items():
+        group, _, name = name.rpartition("__")
+        conf.set_override(name, value, group=group or None)
+    return conf
+
+
+@pytest.fixture
+def rpc_conf(broker_url):
+    """``rpc.init`` on a private conf against the broker; cleaned up after.
+
+    Options may be changed before the first client is made.
+    """
+    conf = make_conf(broker_url, rpc_response_timeout=5)
+    rpc.init(conf)
+    yield conf
+    rpc.cleanup()
+
+
+@pytest.fixture
+def topic():
+    """A topic no other test uses."""
+    return "t-" + uuid.uuid4().hex[:12]
+
+
+class ServerProcess:
+    """A ``tests.functional.server_main`` daemon in its own process group."""
+
+    def __init__(self, transport_url, topic, host, manager=None,
+                 settings=()):
+        cmd = [sys.executable, "-m", "tests.functional.server_main",
+               "--transport-url", transport_url, "--topic", topic,
+               "--host", host]
+        if manager:
+            cmd += ["--manager", manager]
+        for setting in settings:
+            cmd += ["--set", setting]
+        self.topic, self.host = topic, host
+        self.log_path = os.path.join(
+            os.environ.get("TMPDIR", "/tmp"),
+            "trpc-server-%s-%s.log" % (host, uuid.uuid4().hex[:6]))
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def wait_ready(self, deadline=60):
+        """Block until the server answers an echo sent to it by name."""
+        client = rpc.get_client(oslo_messaging.Target(
+            topic=self.topic, server=self.host))
+        end = time.monotonic() + deadline
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("server %s exited with %s:\n%s" % (
+                    self.host, self.proc.returncode, self.log()))
+            try:
+                client.prepare(timeout=1).call({}, "echo", value="ready")
+                return self
+            except oslo_messaging.MessagingTimeout:
+                if time.monotonic() > end:
+                    raise RuntimeError("server %s not ready after %ss:\n%s"
+                                       % (self.host, deadline, self.log()))
+
+    def signal(self, sig):
+        """Send ``sig`` to the daemon's launcher process."""
+        self.proc.send_signal(sig)
+
+    def kill(self):
+        """SIGKILL the daemon's whole process group (a crash)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+    def wait(self, timeout):
+        return self.proc.wait(timeout)
+
+    def stop(self):
+        """SIGTERM, then SIGKILL if it has not exited within 30 s."""
+        if self.proc.poll() is None:
+            self.signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def log(self):
+        self._log.flush()
+        with open(self.log_path, "rb") as log:
+            return log.read().decode(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def start_server(broker_url, rpc_conf):
+    """Start server processes; every one is stopped after the test."""
+    servers = []
+
+    def start(topic, host, manager=None, settings=(), ready=True):
+        server = ServerProcess(broker_url, topic, host, manager, settings)
+        servers.append(server)
+        return server.wait_ready() if ready else server
+
+    yield start
+    for server in servers:
+        server.stop()

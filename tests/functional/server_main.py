@@ -1,0 +1,63 @@
+"""A daemon as production runs one: rpc.init, then oslo.service's launcher.
+
+    python -m tests.functional.server_main --transport-url URL \
+        --topic T --host H [--manager module:Class] [--set name=value ...]
+"""
+
+# isort: off
+# tacker_rpc first: it selects oslo.service's threading backend before
+# oslo_service.service is imported.
+import tacker_rpc  # noqa: F401
+# isort: on
+
+import argparse
+import importlib
+import logging
+import sys
+
+from oslo_config import cfg
+from oslo_service import service as oslo_service
+
+from tacker_rpc import opts
+from tacker_rpc import rpc
+
+
+def load_manager(spec, host):
+    module_name, _, class_name = spec.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)(host)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--transport-url", required=True)
+    parser.add_argument("--topic", required=True)
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--manager",
+                        default="tests.functional.managers:TestManager")
+    parser.add_argument("--set", action="append", default=[],
+                        metavar="[GROUP.]NAME=VALUE",
+                        help="override a configuration option")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(process)d %(levelname)s "
+                               "%(name)s %(message)s")
+    conf = cfg.ConfigOpts()
+    conf([], project="tacker_rpc_test")
+    opts.register_opts(conf)
+    for group, options in oslo_service.list_opts():
+        conf.register_opts(options, group=group)
+    conf.set_override("transport_url", args.transport_url)
+    conf.set_override("graceful_shutdown_timeout", 30)
+    for item in args.set:
+        name, _, value = item.partition("=")
+        group, _, name = name.rpartition(".")
+        conf.set_override(name, value, group=group or None)
+    rpc.init(conf)
+    service = rpc.Service(args.host, args.topic,
+                          manager=load_manager(args.manager, args.host))
+    oslo_service.launch(conf, service).wait()
+
+
+if __name__ == "__main__":
+    main()
