@@ -4,6 +4,7 @@ simulated server on a simulated clock."""
 
 import json
 import logging
+import os
 import random
 
 from hypothesis import given
@@ -508,3 +509,16 @@ def test_client_observer_hook_and_cleanup(simulated):
     assert [(str(c.key), c.new_timeout) for c in changes] == [
         ("conductor:get_vnf", 20)]
     assert rpc.get_backoff_snapshot()[0]["timeouts"] == 1
+
+
+def test_backoff_options_are_listed_and_in_the_sample_config():
+    listed = {opt.name for _, group in client_mod.opts.list_opts()
+              for opt in group}
+    sample_path = os.path.join(os.path.dirname(__file__), os.pardir,
+                               os.pardir, "etc", "tacker_rpc.conf.sample")
+    with open(sample_path) as sample:
+        text = sample.read()
+    for name in ("rpc_backoff_recovery", "rpc_backoff_max_splay",
+                 "rpc_backoff_latency_multiple", "rpc_response_max_timeout"):
+        assert name in listed
+        assert "\n#%s = " % name in text
