@@ -437,6 +437,13 @@ def call_until_answered(client, method):
             pass
 
 
+def time_out(client, method, times):
+    """Make ``times`` calls of ``method``; each must time out."""
+    for _ in range(times):
+        with pytest.raises(oslo_messaging.MessagingTimeout):
+            client.call({}, method)
+
+
 def sent_timeouts(send, method):
     return [timeout for _, name, timeout in send.sent if name == method]
 
@@ -444,9 +451,7 @@ def sent_timeouts(send, method):
 def test_client_grows_then_recovers_within_3_answers(simulated):
     client = rpc.get_client(oslo_messaging.Target(topic="conductor"))
     simulated.latency["get_vnf"] = float("inf")
-    for _ in range(5):
-        with pytest.raises(oslo_messaging.MessagingTimeout):
-            client.call({}, "get_vnf")
+    time_out(client, "get_vnf", 5)
     simulated.latency["get_vnf"] = 0.001
     for _ in range(4):
         assert client.call({}, "get_vnf") == "done"
@@ -473,9 +478,7 @@ def test_client_scopes_timeouts_by_topic(simulated):
     conductor = rpc.get_client(oslo_messaging.Target(topic="conductor"))
     agent = rpc.get_client(oslo_messaging.Target(topic="agent"))
     simulated.latency["sync"] = float("inf")
-    for _ in range(3):
-        with pytest.raises(oslo_messaging.MessagingTimeout):
-            conductor.call({}, "sync")
+    time_out(conductor, "sync", 3)
     simulated.latency["sync"] = 0.001
     agent.call({}, "sync")
     assert simulated.sent[-1] == ("agent", "sync", 10)
@@ -487,28 +490,32 @@ def test_client_with_recovery_off_only_grows(simulate):
     simulated = simulate(rpc_backoff_recovery=False)
     client = rpc.get_client(oslo_messaging.Target(topic="conductor"))
     simulated.latency["get_vnf"] = float("inf")
-    for _ in range(2):
-        with pytest.raises(oslo_messaging.MessagingTimeout):
-            client.call({}, "get_vnf")
+    time_out(client, "get_vnf", 2)
     simulated.latency["get_vnf"] = 0.001
     for _ in range(5):
         client.call({}, "get_vnf")
     assert sent_timeouts(simulated, "get_vnf") == [10, 20] + [40] * 5
 
 
-def test_client_observer_hook_and_cleanup(simulated):
+def test_client_observer_hook_and_snapshot_until_cleanup(simulate):
+    simulated = simulate()
     changes = []
     rpc.add_backoff_observer(changes.append)
     try:
         client = rpc.get_client(oslo_messaging.Target(topic="conductor"))
         simulated.latency["get_vnf"] = float("inf")
-        with pytest.raises(oslo_messaging.MessagingTimeout):
-            client.call({}, "get_vnf")
+        time_out(client, "get_vnf", 1)
+        assert rpc.get_backoff_snapshot()[0]["timeouts"] == 1
+        rpc.cleanup()
+        assert rpc.get_backoff_snapshot() == []
+        simulated = simulate()
+        simulated.latency["get_vnf"] = float("inf")
+        client = rpc.get_client(oslo_messaging.Target(topic="conductor"))
+        time_out(client, "get_vnf", 1)
     finally:
         rpc.remove_backoff_observer(changes.append)
     assert [(str(c.key), c.new_timeout) for c in changes] == [
-        ("conductor:get_vnf", 20)]
-    assert rpc.get_backoff_snapshot()[0]["timeouts"] == 1
+        ("conductor:get_vnf", 20), ("conductor:get_vnf", 20)]
 
 
 def test_backoff_options_are_listed_and_in_the_sample_config():
