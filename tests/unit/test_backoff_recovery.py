@@ -216,6 +216,21 @@ def test_a_method_slow_for_a_while_then_fast_again_returns_to_default():
     assert 3 <= answers <= 30
 
 
+def test_the_estimator_follows_rfc_6298_except_on_a_falling_latency():
+    sim = SimServer()
+    sim.call(8.0)
+    assert (sim.state().latency, sim.state().latency_variation) == (8.0, 4.0)
+    sim.call(9.0)
+    # RFC 6298: rttvar += (|srtt - R| - rttvar) / 4; srtt += (R - srtt) / 8
+    assert sim.state().latency_variation == 4.0 + (1.0 - 4.0) / 4
+    assert sim.state().latency == 8.0 + 1.0 / 8
+    variation = sim.state().latency_variation
+    sim.call(0.5)
+    # Falling: the variation decays instead of growing by |srtt - R|.
+    assert sim.state().latency_variation == variation * 3 / 4
+    assert sim.state().latency == 8.125 + (0.5 - 8.125) / 8
+
+
 @hypothesis_settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.floats(0, 150)), max_size=60),
        st.booleans())
