@@ -2,6 +2,7 @@
 and through BackingOffClient with the transport's ``_send`` replaced by a
 simulated server on a simulated clock."""
 
+import itertools
 import json
 import logging
 import os
@@ -393,8 +394,9 @@ class SimTime:
 
 class SimulatedSend:
     """Stands in for ``transport._send``: each method takes
-    ``latency[method]`` seconds of simulated time; a call whose timeout is
-    shorter raises MessagingTimeout after waiting it."""
+    ``latency[method]`` seconds of simulated time (a number, or an iterator
+    giving one per call); a call whose timeout is shorter raises
+    MessagingTimeout after waiting it."""
 
     def __init__(self, sim_time):
         self.time = sim_time
@@ -407,6 +409,8 @@ class SimulatedSend:
         method = message["method"]
         self.sent.append((target.topic, method, timeout))
         needed = self.latency.get(method, 0.001)
+        if not isinstance(needed, (int, float)):
+            needed = next(needed)
         if needed >= timeout:
             self.time.now += timeout
             raise oslo_messaging.MessagingTimeout("simulated")
@@ -487,6 +491,30 @@ def test_client_keeps_a_40s_method_above_40s_without_flapping(simulated):
     (state,) = rpc.get_backoff_snapshot()
     assert state["timeouts"] == 3 and state["calls"] == 104
     assert state["latency"] == pytest.approx(40.0)
+
+
+def test_client_does_not_flap_on_alternating_latencies(simulated):
+    client = rpc.get_client(oslo_messaging.Target(topic="conductor"))
+    simulated.latency["build"] = itertools.cycle([40.0, 0.001])
+    for _ in range(10):  # the 40 s calls time out at 10, 20 and 40 s
+        try:
+            client.call({}, "build")
+        except oslo_messaging.MessagingTimeout:
+            pass
+    assert rpc.get_backoff_snapshot()[0]["timeouts"] == 3
+    learned = len(simulated.sent)
+    for _ in range(200):
+        assert client.call({}, "build") == "done"
+    assert min(sent_timeouts(simulated, "build")[learned:]) > 40
+
+
+def test_client_with_max_splay_zero_never_sleeps(simulate):
+    simulated = simulate(rpc_backoff_max_splay=0)
+    client = rpc.get_client(oslo_messaging.Target(topic="conductor"))
+    simulated.latency["get_vnf"] = float("inf")
+    time_out(client, "get_vnf", 4)
+    assert simulated.time.sleeps == []
+    assert sent_timeouts(simulated, "get_vnf") == [10, 20, 40, 80]
 
 
 def test_client_scopes_timeouts_by_topic(simulated):
