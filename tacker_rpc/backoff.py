@@ -1,27 +1,43 @@
 """How per-method call timeouts evolve: the backoff policy.
 
 This module is policy only; it never sends a message. The client
-(:mod:`tacker_rpc.client`) asks a :class:`TimeoutTable` which timeout to use
-for a call, makes the call, and reports back whether it timed out or how
-long the answer took.
+(:mod:`tacker_rpc.client`) asks a :class:`TimeoutTable` for a
+:class:`CallAttempt` (the timeout to use and whether the answer's latency
+may be learned), makes the call, and reports back whether it timed out or
+how long the answer took.
 
-The rules, for one method (a :class:`CallKey`):
+The rules, for one method (a :class:`CallKey`: target topic, namespace,
+method):
 
 * A method seen for the first time starts at ``default_timeout`` (the
   ``rpc_response_timeout`` option), or at the cap of
   :meth:`TimeoutTable.set_max_timeout` when that is lower.
-* A ``MessagingTimeout`` doubles the timeout, up to the ceiling
-  (``max_timeout``, further capped by ``set_max_timeout``). Callers that
-  timed out with a value that was already superseded do not double it again,
-  so a burst of concurrent timeouts counts as one. The caller then pauses a
-  random splay in ``[0, min(expired timeout, default_timeout, max_splay)]``.
-* Every answer feeds a latency estimator in the manner of TCP's
-  retransmission timer (RFC 6298): a smoothed round trip ``srtt`` and its
-  variation ``rttvar``. With ``recovery`` on, an answer brings a grown
-  timeout down toward ``max(default_timeout, latency_multiple * (srtt + 4 *
-  rttvar))``, dividing it by at most :data:`RECOVERY_DIVISOR` per answer, so
-  a fast method is back at the default within a few answers while a
-  slow-but-healthy method keeps a timeout safely above its latency.
+* Growth, as in tacker and neutron: a ``MessagingTimeout`` after waiting
+  ``t`` seconds sets the timeout to ``min(2 * t, ceiling)`` when that is
+  more than the current one (so a burst of callers that timed out with the
+  same value doubles it once). The ceiling is ``max_timeout``, further
+  capped by ``set_max_timeout``. The caller then pauses a random splay in
+  ``[0, min(t, default_timeout, max_splay)]``.
+* Learning: the latency of every *measured* answer feeds an estimator in the
+  manner of TCP's retransmission timer (RFC 6298): a smoothed latency
+  ``srtt`` and its variation ``rttvar``, with the RFC's gains 1/8 and 1/4.
+  As Karn's algorithm does for TCP retransmissions, a call started while
+  the method was in a timeout streak (its last outcome was a timeout) is
+  not measured: its latency tells how long the outage or the stall lasted,
+  not what the method needs. Its answer ends the streak and changes no
+  timeout. As Linux's TCP estimator does (the Eifel idea), an answer faster
+  than ``srtt`` lets the variation decay instead of raising it: a latency
+  that falls is good news and must not lengthen the timeout.
+* Recovery (unless ``recovery`` is off): after a measured answer, a timeout
+  above ``target = min(ceiling, max(default_timeout, latency_multiple *
+  (srtt + 4 * rttvar)))`` comes down to ``max(target, timeout /``
+  :data:`RECOVERY_DIVISOR` ``)``. So it is never below the default nor
+  below a safe multiple of what the method needs. With the default options
+  (ceiling ten times the default, divisor 4) a method that answers fast is
+  back at the default within 3 answers of the ceiling: the unmeasured one
+  that ends the streak, then two steps (10x, 2.5x, 1x). A method that
+  legitimately needs 40 s with a 10 s default keeps about 80 s and does not
+  flap. Answers never raise a timeout; only timeouts do.
 * Nothing else (other exceptions, explicit timeouts) touches the table.
 """
 
@@ -90,28 +106,48 @@ class CallKey(typing.NamedTuple):
         return "%s:%s" % (self.topic, self.method)
 
 
+class CallAttempt(typing.NamedTuple):
+    """What :meth:`TimeoutTable.start_call` tells the caller of one call.
+
+    ``timeout`` is the timeout to use, in seconds. ``measured`` says whether
+    the answer's latency may feed the estimator; pass it back to
+    :meth:`TimeoutTable.record_success`.
+    """
+
+    timeout: float
+    measured: bool
+
+
 @dataclasses.dataclass(frozen=True)
 class TimeoutChange:
     """One change of a method's timeout, as passed to observers.
 
     ``reason`` is ``"timeout"`` (growth after MessagingTimeout),
     ``"recovery"`` (an answer brought it down) or ``"cap"``
-    (:meth:`TimeoutTable.set_max_timeout`).
+    (:meth:`TimeoutTable.set_max_timeout`). ``default_timeout`` is the
+    ``rpc_response_timeout`` of the caller that caused the change, so
+    ``new_timeout <= default_timeout`` means "back to normal".
     """
 
     key: CallKey
     old_timeout: float
     new_timeout: float
     reason: str
+    default_timeout: float
 
 
 @dataclasses.dataclass(frozen=True)
 class MethodSnapshot:
     """The learned state of one method at the time of the snapshot.
 
-    ``latency`` and ``latency_variation`` are None until the method has
-    answered once. ``last_change`` is a ``time.time()`` value, or None when
-    the timeout never changed from where it started.
+    ``timeout`` is what the next call will use and ``default_timeout`` where
+    it started (``rpc_response_timeout``). ``latency`` and
+    ``latency_variation`` (seconds: RFC 6298's ``srtt`` and ``rttvar``) are
+    None until a measured answer arrived. ``calls`` counts finished calls,
+    answered or timed out; ``timeouts`` the ``MessagingTimeout`` among
+    them. ``last_change`` is the table clock's value (``time.time()`` for
+    the process-wide table) of the last change of ``timeout``, or None when
+    it never changed from where it started.
     """
 
     key: CallKey
@@ -121,25 +157,40 @@ class MethodSnapshot:
     calls: int
     timeouts: int
     last_change: typing.Optional[float]
+    default_timeout: float
 
     def as_dict(self):
-        """A JSON-friendly dict, with the key as its string form."""
+        """A JSON-friendly dict: the key as its string form plus ``topic``,
+        ``namespace`` and ``method``, and every other field as it is."""
         values = dataclasses.asdict(self)
         values["key"] = str(self.key)
+        values.update(self.key._asdict())
         return values
 
 
 class _MethodState:
-    __slots__ = ("timeout", "srtt", "rttvar", "calls", "timeouts",
-                 "last_change")
+    __slots__ = ("timeout", "default_timeout", "srtt", "rttvar", "calls",
+                 "timeouts", "last_change", "in_timeout_streak")
 
-    def __init__(self, timeout):
+    def __init__(self, timeout, default_timeout):
         self.timeout = timeout
+        self.default_timeout = default_timeout
         self.srtt = None
         self.rttvar = None
         self.calls = 0
         self.timeouts = 0
         self.last_change = None
+        self.in_timeout_streak = False
+
+    def learn(self, latency):
+        """RFC 6298 section 2, with a falling latency not raising rttvar."""
+        if self.srtt is None:
+            self.srtt = latency
+            self.rttvar = latency / 2
+            return
+        deviation = abs(self.srtt - latency) if latency > self.srtt else 0.0
+        self.rttvar += _RTTVAR_GAIN * (deviation - self.rttvar)
+        self.srtt += _SRTT_GAIN * (latency - self.srtt)
 
 
 class TimeoutTable:
@@ -147,7 +198,8 @@ class TimeoutTable:
 
     :param rng: source of the splay (a ``random.Random``); seed it for
         reproducible runs.
-    :param clock: wall clock stamped on changes (``time.time``).
+    :param clock: clock stamped on changes (``time.time``); a simulation
+        passes its own.
     """
 
     def __init__(self, rng=None, clock=time.time):
@@ -160,11 +212,17 @@ class TimeoutTable:
 
     def timeout_for(self, key, settings):
         """The timeout, in seconds, the next call of ``key`` should use."""
-        state = self._states.get(key)
-        if state is None:
-            with self._lock:
-                state = self._state(key, settings)
-        return state.timeout
+        return self.start_call(key, settings).timeout
+
+    def start_call(self, key, settings):
+        """Begin a call of ``key``: its timeout and whether it is measured.
+
+        :returns: a :class:`CallAttempt`. A call started while ``key`` is in
+            a timeout streak is not measured (Karn's rule).
+        """
+        with self._lock:
+            state = self._state(key, settings)
+            return CallAttempt(state.timeout, not state.in_timeout_streak)
 
     def record_timeout(self, key, used_timeout, settings):
         """Note that a call of ``key`` with ``used_timeout`` timed out.
@@ -176,33 +234,35 @@ class TimeoutTable:
             state = self._state(key, settings)
             state.calls += 1
             state.timeouts += 1
-            old = state.timeout
+            state.in_timeout_streak = True
+            new = min(used_timeout * 2, self._ceiling(settings))
             change = None
-            if used_timeout >= old:
-                new = min(used_timeout * 2, self._ceiling(settings))
-                if new > old:
-                    change = self._change(state, key, new, "timeout")
+            if new > state.timeout:
+                change = self._change(state, key, new, "timeout")
         if change:
             LOG.warning("RPC method %s timed out after %.3gs; its timeout "
-                        "grows to %.3gs (ceiling %.3gs)", key, used_timeout,
-                        change.new_timeout, self._ceiling(settings))
+                        "grows from %.3gs to %.3gs (ceiling %.3gs)", key,
+                        used_timeout, change.old_timeout, change.new_timeout,
+                        self._ceiling(settings))
             self._notify(change)
         bound = min(used_timeout, settings.default_timeout,
                     settings.max_splay)
         return self._rng.uniform(0, bound) if bound > 0 else 0.0
 
-    def record_success(self, key, latency, settings):
-        """Note that a call of ``key`` was answered after ``latency`` s."""
+    def record_success(self, key, latency, settings, measured=True):
+        """Note that a call of ``key`` was answered after ``latency`` s.
+
+        :param measured: the ``measured`` flag of the call's
+            :class:`CallAttempt`. An unmeasured answer ends the timeout
+            streak and changes nothing else.
+        """
         with self._lock:
             state = self._state(key, settings)
             state.calls += 1
-            if state.srtt is None:
-                state.srtt = latency
-                state.rttvar = latency / 2
-            else:
-                state.rttvar += _RTTVAR_GAIN * (
-                    abs(state.srtt - latency) - state.rttvar)
-                state.srtt += _SRTT_GAIN * (latency - state.srtt)
+            state.in_timeout_streak = False
+            if not measured:
+                return
+            state.learn(latency)
             if not settings.recovery:
                 return
             needed = settings.latency_multiple * (
@@ -248,23 +308,31 @@ class TimeoutTable:
         with self._lock:
             items = sorted(self._states.items(), key=lambda kv: str(kv[0]))
             return [MethodSnapshot(key, s.timeout, s.srtt, s.rttvar, s.calls,
-                                   s.timeouts, s.last_change)
+                                   s.timeouts, s.last_change,
+                                   s.default_timeout)
                     for key, s in items]
 
     def reset(self):
-        """Forget every learned timeout and the cap of set_max_timeout."""
+        """Forget every learned timeout and the cap of set_max_timeout.
+
+        Observers stay registered.
+        """
         with self._lock:
             self._states.clear()
             self._cap = None
 
     def add_observer(self, observer):
         """Call ``observer(change)`` with a :class:`TimeoutChange` after
-        every change of a timeout, outside the table's lock. An observer
-        that raises is logged and does not disturb the call."""
+        every change of a timeout, outside the table's lock, in the thread
+        of the call that caused it. An observer that raises is logged and
+        does not disturb the call."""
         self._observers.append(observer)
 
     def remove_observer(self, observer):
-        """Stop calling an observer added by :meth:`add_observer`."""
+        """Stop calling an observer added by :meth:`add_observer`.
+
+        :raises ValueError: when ``observer`` was not added.
+        """
         self._observers.remove(observer)
 
     # The helpers below run with self._lock held.
@@ -275,7 +343,10 @@ class TimeoutTable:
             start = settings.default_timeout
             if self._cap is not None:
                 start = min(start, self._cap)
-            state = self._states[key] = _MethodState(start)
+            state = self._states[key] = _MethodState(
+                start, settings.default_timeout)
+        else:
+            state.default_timeout = settings.default_timeout
         return state
 
     def _ceiling(self, settings):
@@ -284,7 +355,8 @@ class TimeoutTable:
         return min(settings.max_timeout, self._cap)
 
     def _change(self, state, key, new_timeout, reason):
-        change = TimeoutChange(key, state.timeout, new_timeout, reason)
+        change = TimeoutChange(key, state.timeout, new_timeout, reason,
+                               state.default_timeout)
         state.timeout = new_timeout
         state.last_change = self._clock()
         return change
@@ -300,3 +372,31 @@ class TimeoutTable:
 
 #: The table shared by every client of this process, as in tacker.
 TIMEOUTS = TimeoutTable()
+
+
+def get_backoff_snapshot():
+    """The learned timeouts of this process, JSON-friendly.
+
+    :returns: a list, sorted by key, of one dict per method ever called
+        with backoff since the last :func:`tacker_rpc.rpc.cleanup`, with the
+        keys ``key`` (``"topic:namespace.method"``), ``topic``,
+        ``namespace``, ``method``, ``timeout``, ``default_timeout``,
+        ``latency`` and ``latency_variation`` (seconds, None until a
+        measured answer), ``calls``, ``timeouts`` and ``last_change`` (a
+        ``time.time()`` value or None). ``json.dumps`` takes it as it is.
+    """
+    return [entry.as_dict() for entry in TIMEOUTS.snapshot()]
+
+
+def add_backoff_observer(observer):
+    """Call ``observer(change)`` on every change of a learned timeout.
+
+    ``change`` is a :class:`TimeoutChange`. This is the hook to export the
+    backoff as metrics; see doc/backoff.rst for an example.
+    """
+    TIMEOUTS.add_observer(observer)
+
+
+def remove_backoff_observer(observer):
+    """Stop calling an observer added by :func:`add_backoff_observer`."""
+    TIMEOUTS.remove_observer(observer)

@@ -47,17 +47,18 @@ class _BackingOffCallContext(om_client._CallContext):
         table = self._timeouts
         key = backoff.CallKey(self.target.topic, self.target.namespace,
                               method)
-        timeout = table.timeout_for(key, settings)
-        attempt = _with_timeout(self, timeout)
+        attempt = table.start_call(key, settings)
         started = time.monotonic()
         try:
-            result = attempt.call(ctxt, method, **kwargs)
+            result = _with_timeout(self, attempt.timeout).call(
+                ctxt, method, **kwargs)
         except oslo_messaging.MessagingTimeout:
-            splay = table.record_timeout(key, timeout, settings)
+            splay = table.record_timeout(key, attempt.timeout, settings)
             if splay:
                 time.sleep(splay)
             raise
-        table.record_success(key, time.monotonic() - started, settings)
+        table.record_success(key, time.monotonic() - started, settings,
+                             measured=attempt.measured)
         return result
 
 
@@ -111,13 +112,16 @@ class BackingOffClient(oslo_messaging.RPCClient):
       timeout, ``rpc_response_timeout`` and ``rpc_backoff_max_splay``, and
       then gets the ``MessagingTimeout``.
     * Unless ``rpc_backoff_recovery`` is off, answers bring a grown timeout
-      back down toward a safe multiple of the method's measured latency and
-      never below ``rpc_response_timeout``.
+      back down toward ``rpc_backoff_latency_multiple`` times the method's
+      measured latency (RFC 6298 estimate) and never below
+      ``rpc_response_timeout``; the rules are in :mod:`tacker_rpc.backoff`
+      and doc/backoff.rst.
     * Other exceptions change nothing; a context with an explicit timeout is
       never changed and never sleeps; ``cast()`` is never delayed.
     * What is learned is shared by every client of the process and is safe
       with any number of threads calling at once;
-      ``tacker_rpc.backoff.TIMEOUTS.snapshot()`` shows it.
+      :func:`tacker_rpc.rpc.get_backoff_snapshot` shows it and
+      :func:`tacker_rpc.rpc.add_backoff_observer` reports every change.
     * Options are read when the client is built: build a new client to pick
       up a changed ``rpc_response_timeout``.
     """

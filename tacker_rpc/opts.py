@@ -42,16 +42,18 @@ backoff_opts = [
         "rpc_backoff_recovery",
         default=True,
         help="Let a timeout that grew after MessagingTimeout come back "
-             "down once the method answers again, toward a safe multiple "
-             "of its measured latency and never below "
-             "rpc_response_timeout. False keeps the historic behaviour "
-             "of tacker and neutron: timeouts only grow until restart."),
+             "down once the method answers again: each answer divides it "
+             "by up to 4, toward rpc_backoff_latency_multiple times the "
+             "method's learned latency and never below "
+             "rpc_response_timeout. False keeps the behaviour of tacker "
+             "and neutron: timeouts only grow until the process restarts."),
     cfg.FloatOpt(
         "rpc_backoff_max_splay",
         min=0,
         help="Upper bound, in seconds, of the random pause a caller takes "
              "after a MessagingTimeout before the error reaches it, so that "
-             "many callers do not retry in step. Unset means "
+             "many callers do not retry in step. The pause is also never "
+             "longer than rpc_response_timeout. Unset means "
              "rpc_response_timeout; 0 disables the pause for callers that "
              "must fail fast."),
     cfg.FloatOpt(
@@ -60,8 +62,9 @@ backoff_opts = [
         min=1.0,
         help="Safety margin of recovery: a grown timeout comes down no "
              "lower than this multiple of the method's learned latency "
-             "(smoothed round trip plus four times its variation, as TCP "
-             "computes its retransmission timer)."),
+             "(smoothed latency plus four times its variation, as TCP "
+             "computes its retransmission timer in RFC 6298). With 2, a "
+             "method that steadily needs 40 s keeps about 80 s."),
 ]
 
 

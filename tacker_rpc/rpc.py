@@ -3,8 +3,13 @@
 A process calls :func:`init` once with its configuration, then makes
 clients with :func:`get_client` and runs servers through :class:`Service`
 or :func:`create_connection`. :func:`cleanup` closes everything.
+:func:`get_backoff_snapshot` and :func:`add_backoff_observer` show what the
+clients' backoff has learned (see doc/backoff.rst).
 """
 
+from tacker_rpc.backoff import add_backoff_observer
+from tacker_rpc.backoff import get_backoff_snapshot
+from tacker_rpc.backoff import remove_backoff_observer
 from tacker_rpc.client import BackingOffClient
 from tacker_rpc.messaging import add_extra_exmods
 from tacker_rpc.messaging import cleanup
@@ -23,9 +28,10 @@ from tacker_rpc.service import VoidConnection
 __all__ = [
     "BackingOffClient", "Connection", "RPC_DISABLED",
     "RequestContextSerializer", "Service", "VoidConnection",
-    "add_extra_exmods", "cleanup", "clear_extra_exmods", "create_connection",
-    "get_allowed_exmods", "get_client", "get_notifier", "get_server", "init",
-    "init_action_rpc",
+    "add_backoff_observer", "add_extra_exmods", "cleanup",
+    "clear_extra_exmods", "create_connection", "get_allowed_exmods",
+    "get_backoff_snapshot", "get_client", "get_notifier", "get_server",
+    "init", "init_action_rpc", "remove_backoff_observer",
 ]
 
 #: Set to True in a process that must not consume RPC (for example a test
