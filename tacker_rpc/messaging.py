@@ -173,10 +173,12 @@ def _require_transport():
 
 
 def _make_transport(factory, conf):
+    # A malformed host part (a port that is not a number, an unclosed IPv6
+    # bracket) reaches us as the ValueError of urllib or oslo.utils.
     try:
         return factory(conf, allowed_remote_exmods=get_allowed_exmods())
     except (oslo_messaging.InvalidTransportURL,
-            oslo_messaging.DriverLoadFailure) as exc:
+            oslo_messaging.DriverLoadFailure, ValueError) as exc:
         raise exceptions.InvalidTransportURL(
             "transport_url %s is not usable: %s" % (
                 redact.mask_url(conf.transport_url),
