@@ -93,6 +93,25 @@ def test_unusable_transport_url_is_refused_with_the_password_masked(
         rpc.cleanup()
 
 
+def test_unusable_notification_url_is_named_as_such(tmp_path, init_rpc):
+    config_file = tmp_path / "service.conf"
+    config_file.write_text(
+        "[DEFAULT]\ntransport_url = %s\n"
+        "[oslo_messaging_notifications]\n"
+        "transport_url = nosuchdriver://admin:s3cr3t@127.0.0.1:5672/\n"
+        % MEMORY_URL)
+    conf = cfg.ConfigOpts()
+    conf(["--config-file", str(config_file)], project="notify")
+    with pytest.raises(exceptions.InvalidTransportURL) as info:
+        rpc.init(conf)
+    message = str(info.value)
+    assert message.startswith("[oslo_messaging_notifications] transport_url "
+                              "nosuchdriver://admin:***@")
+    assert "s3cr3t" not in message
+    with pytest.raises(exceptions.NotInitializedError):
+        rpc.cleanup()
+
+
 def test_a_refused_url_leaves_rpc_ready_for_a_good_one(init_rpc):
     with pytest.raises(exceptions.InvalidTransportURL):
         init_rpc(transport_url="nosuchdriver:///")
