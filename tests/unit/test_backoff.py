@@ -52,26 +52,31 @@ class SplayRecorder:
         return high
 
 
-@pytest.fixture(params=[True, False], ids=["recovery", "no-recovery"])
+@pytest.fixture(params=[{}, {"rpc_backoff_recovery": False}],
+                ids=["recovery-as-configured", "no-recovery"])
 def backoff_rpc(request, init_rpc, monkeypatch):
     """``backoff_rpc(**overrides)``: init on the in-memory transport with
-    ``rpc_backoff_recovery`` on (the default) and off; returns the
-    ScriptedSend every client of the process now uses. ``time.sleep`` is
-    recorded in ``backoff_rpc.sleeps`` instead of sleeping."""
+    ``rpc_backoff_recovery`` as configured (on) and off, and a ScriptedSend
+    in place of the transport's ``_send`` for every client of the process.
+    ``time.sleep`` is recorded in ``backoff_rpc.sleeps`` instead of
+    sleeping; ``backoff_rpc.recovery`` tells which run this is."""
     sleeps = []
     monkeypatch.setattr(time, "sleep", sleeps.append)
 
     def start(**overrides):
         overrides.setdefault("rpc_response_timeout", 1)
-        conf = init_rpc(rpc_backoff_recovery=request.param, **overrides)
+        conf = init_rpc(**request.param, **overrides)
+        start.recovery = conf.rpc_backoff_recovery
         client = rpc.get_client(oslo_messaging.Target(topic=TOPIC))
-        send = ScriptedSend()
-        monkeypatch.setattr(client.transport, "_send", send)
+        monkeypatch.setattr(client.transport, "_send", ScriptedSend())
         return conf
 
     start.sleeps = sleeps
-    start.recovery = request.param
     return start
+
+
+def test_recovery_is_on_as_configured(init_rpc):
+    assert init_rpc().rpc_backoff_recovery is True
 
 
 def client_for(topic=TOPIC, **kwargs):
