@@ -89,7 +89,7 @@ def check_target(target):
 def _unsendable_argument(args):
     for name, value in args.items():
         try:
-            rpc_serializer.check_sendable(value, "argument %r" % name)
+            rpc_serializer.check_sendable(value, "argument %s" % name)
         except exceptions.SerializationError as exc:
             return str(exc)
     return "an argument could not be serialized"

@@ -62,10 +62,12 @@ def init(conf):
     global _conf, _transport, _notification_transport, _notifier
     _refuse_second_init()
     opts.register_opts(conf)
-    rpc_transport = _make_transport(oslo_messaging.get_rpc_transport, conf)
+    rpc_transport = _make_transport(oslo_messaging.get_rpc_transport, conf,
+                                    _rpc_url)
     try:
         notification_transport = _make_transport(
-            oslo_messaging.get_notification_transport, conf)
+            oslo_messaging.get_notification_transport, conf,
+            _notification_url)
     except Exception:
         rpc_transport.cleanup()
         raise
@@ -83,7 +85,8 @@ def init_action_rpc(conf):
     global _conf, _transport
     _refuse_second_init()
     opts.register_opts(conf)
-    _transport = _make_transport(oslo_messaging.get_rpc_transport, conf)
+    _transport = _make_transport(oslo_messaging.get_rpc_transport, conf,
+                                 _rpc_url)
     _conf = conf
 
 
@@ -172,12 +175,30 @@ def _require_transport():
     return _transport
 
 
-def _make_transport(factory, conf):
+def _make_transport(factory, conf, url_of):
+    """``factory(conf)``, with an unusable URL reported as
+    InvalidTransportURL naming the option ``url_of(conf)`` returns, as
+    ``(option name, url)``, with its password masked."""
+    # A malformed host part (a port that is not a number, an unclosed IPv6
+    # bracket) reaches us as the ValueError of urllib or oslo.utils.
     try:
         return factory(conf, allowed_remote_exmods=get_allowed_exmods())
     except (oslo_messaging.InvalidTransportURL,
-            oslo_messaging.DriverLoadFailure) as exc:
+            oslo_messaging.DriverLoadFailure, ValueError) as exc:
+        option, url = url_of(conf)
         raise exceptions.InvalidTransportURL(
-            "transport_url %s is not usable: %s" % (
-                redact.mask_url(conf.transport_url),
-                redact.mask_url(exc))) from None
+            "%s %s is not usable: %s" % (
+                option, redact.mask_url(url), redact.mask_url(exc))) from None
+
+
+def _rpc_url(conf):
+    return "transport_url", conf.transport_url
+
+
+def _notification_url(conf):
+    # get_notification_transport has registered this group by now. Without
+    # a URL of their own, notifications use the RPC one.
+    url = conf.oslo_messaging_notifications.transport_url
+    if url is None:
+        return _rpc_url(conf)
+    return "[oslo_messaging_notifications] transport_url", url

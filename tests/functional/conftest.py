@@ -12,13 +12,12 @@ import sys
 import time
 import uuid
 
-from oslo_config import cfg
 import oslo_messaging
 import pytest
 
-from tacker_rpc import opts
 from tacker_rpc import rpc
 from tests import broker as broker_mod
+from tests.config import make_conf
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -33,18 +32,6 @@ def broker_url():
         return
     with broker_mod.RabbitBroker() as broker:
         yield broker.url()
-
-
-def make_conf(transport_url, **overrides):
-    """A private ConfigOpts with the toolkit's options and ``overrides``."""
-    conf = cfg.ConfigOpts()
-    conf([], project="tacker_rpc_test")
-    opts.register_opts(conf)
-    conf.set_override("transport_url", transport_url)
-    for name, value in overrides.items():
-        group, _, name = name.rpartition("__")
-        conf.set_override(name, value, group=group or None)
-    return conf
 
 
 @pytest.fixture

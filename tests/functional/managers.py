@@ -5,6 +5,7 @@ import threading
 import time
 
 from tacker_rpc import exceptions
+from tests.functional import remote_errors
 
 
 class NotAllowedError(Exception):
@@ -17,6 +18,7 @@ class TestManager:
     def __init__(self, host):
         self.host = host
         self.recorded = []
+        self.sleeping = 0
         self._lock = threading.Lock()
         self.service = None
 
@@ -27,12 +29,29 @@ class TestManager:
         return value
 
     def whoami(self, ctxt):
+        """Who answered, and the request context as the server sees it."""
+        context_type = type(ctxt)
         return {"host": self.host, "pid": os.getpid(),
-                "context": ctxt.to_dict()}
+                "context_class": "%s.%s" % (context_type.__module__,
+                                            context_type.__name__),
+                "context": {name: getattr(ctxt, name) for name in (
+                    "user_id", "project_id", "roles", "is_admin",
+                    "request_id", "global_request_id")}}
 
     def sleep(self, ctxt, seconds):
-        time.sleep(seconds)
+        with self._lock:
+            self.sleeping += 1
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._lock:
+                self.sleeping -= 1
         return seconds
+
+    def sleeping_now(self, ctxt):
+        """How many sleep() calls are in progress."""
+        with self._lock:
+            return self.sleeping
 
     def record(self, ctxt, token):
         with self._lock:
@@ -47,6 +66,9 @@ class TestManager:
 
     def fail_not_allowed(self, ctxt, message):
         raise NotAllowedError(message)
+
+    def fail_extra(self, ctxt, message):
+        raise remote_errors.VnfNotFound(message)
 
     def fail_builtin(self, ctxt, message):
         raise KeyError(message)

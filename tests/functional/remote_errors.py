@@ -1,0 +1,6 @@
+"""Exceptions a test allows with rpc.add_extra_exmods, apart from
+tacker_rpc.exceptions and from managers.NotAllowedError's module."""
+
+
+class VnfNotFound(Exception):
+    """Raised remotely; rebuilt as itself once this module is allowed."""

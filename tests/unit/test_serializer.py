@@ -1,0 +1,198 @@
+"""RequestContextSerializer, the context class, and what may be sent."""
+
+import oslo_context.context
+import oslo_messaging
+import pytest
+
+from tacker_rpc import backoff
+from tacker_rpc import context
+from tacker_rpc import exceptions
+from tacker_rpc import rpc
+
+
+class Point:
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+
+class PointSerializer(oslo_messaging.Serializer):
+    """A base serializer: Points travel as {"point": [x, y]}."""
+
+    def serialize_entity(self, ctxt, entity):
+        if isinstance(entity, Point):
+            return {"point": [entity.x, entity.y]}
+        return entity
+
+    def deserialize_entity(self, ctxt, entity):
+        if isinstance(entity, dict) and "point" in entity:
+            return Point(*entity["point"])
+        return entity
+
+    def serialize_context(self, ctxt):
+        raise AssertionError("contexts are RequestContextSerializer's job")
+
+    def deserialize_context(self, ctxt):
+        raise AssertionError("contexts are RequestContextSerializer's job")
+
+
+class HasToDict:
+    def to_dict(self):
+        return {"user_id": "u1", "project_id": "p1"}
+
+
+def full_context():
+    return context.RequestContext(
+        user_id="u1", project_id="p1", roles=["reader", "member"],
+        is_admin=True, request_id="req-0001",
+        global_request_id="req-global-0001")
+
+
+def test_serialize_context_uses_to_dict():
+    ctxt = full_context()
+    serializer = rpc.RequestContextSerializer()
+    assert serializer.serialize_context(ctxt) == ctxt.to_dict()
+    assert serializer.serialize_context(HasToDict()) == HasToDict().to_dict()
+
+
+def test_serialize_context_passes_a_dict_through():
+    values = {"user_id": "u1", "anything": [1, 2]}
+    assert rpc.RequestContextSerializer().serialize_context(values) == values
+
+
+@pytest.mark.parametrize("bad", ["req-1", 42, None, ["user_id", "u1"],
+                                 object()])
+def test_serialize_context_refuses_other_types_naming_them(bad):
+    with pytest.raises(exceptions.InvalidContext) as info:
+        rpc.RequestContextSerializer().serialize_context(bad)
+    assert type(bad).__name__ in str(info.value)
+
+
+def test_context_round_trip_keeps_its_fields():
+    serializer = rpc.RequestContextSerializer()
+    sent = full_context()
+    received = serializer.deserialize_context(
+        serializer.serialize_context(sent))
+    assert isinstance(received, context.RequestContext)
+    assert isinstance(received, oslo_context.context.RequestContext)
+    for field in ("user_id", "project_id", "roles", "is_admin",
+                  "request_id", "global_request_id"):
+        assert getattr(received, field) == getattr(sent, field), field
+
+
+def test_deserialize_context_ignores_unknown_keys():
+    received = rpc.RequestContextSerializer().deserialize_context(
+        {"user_id": "u1", "flavour": "vanilla", "msg_id": "m",
+         "nested": {"a": 1}})
+    assert received.user_id == "u1"
+    assert not hasattr(received, "flavour")
+
+
+def test_deserialize_context_understands_legacy_keys():
+    received = rpc.RequestContextSerializer().deserialize_context(
+        {"user": "u1", "tenant": "p1"})
+    assert (received.user_id, received.project_id) == ("u1", "p1")
+
+
+def test_deserialize_context_fills_missing_ids():
+    received = rpc.RequestContextSerializer().deserialize_context({})
+    assert received.request_id.startswith("req-")
+    assert received.user_id is None and received.project_id is None
+    assert received.roles == []
+    assert received.is_admin is False
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"roles": "admin"}, "roles"),
+    ({"roles": ["admin", 7]}, "roles"),
+    ({"is_admin": "yes"}, "is_admin"),
+    ({"user_id": 42}, "user_id"),
+    ({"tenant": ["p1"]}, "project_id"),
+])
+def test_deserialize_context_names_a_field_of_the_wrong_type(values, field):
+    with pytest.raises(exceptions.InvalidContext, match=repr(field)):
+        rpc.RequestContextSerializer().deserialize_context(values)
+
+
+@pytest.mark.parametrize("bad", ["ctxt", ["user_id", "u1"], 3])
+def test_deserialize_context_refuses_what_is_not_a_dict(bad):
+    with pytest.raises(exceptions.InvalidContext,
+                       match=type(bad).__name__):
+        rpc.RequestContextSerializer().deserialize_context(bad)
+
+
+def test_entities_go_through_the_base_serializer():
+    serializer = rpc.RequestContextSerializer(PointSerializer())
+    sent = serializer.serialize_entity({}, Point(1, 2))
+    assert sent == {"point": [1, 2]}
+    received = serializer.deserialize_entity({}, sent)
+    assert (received.x, received.y) == (1, 2)
+
+
+def test_without_base_entities_are_unchanged():
+    serializer = rpc.RequestContextSerializer()
+    entity = {"a": [1, "b", None, 2.5]}
+    assert serializer.serialize_entity({}, entity) is entity
+    assert serializer.deserialize_entity({}, entity) is entity
+
+
+def test_base_must_be_a_serializer():
+    with pytest.raises(TypeError, match="PointSerializer|Point"):
+        rpc.RequestContextSerializer(Point(1, 2))
+
+
+class RecordingSend:
+    """Stands in for ``transport._send``: keeps what would be sent."""
+
+    def __init__(self):
+        self.messages = []
+
+    def __call__(self, target, ctxt, message, **kwargs):
+        self.messages.append((ctxt, message))
+        return {"point": [3, 4]}
+
+
+@pytest.fixture
+def recording_client(init_rpc, monkeypatch):
+    """A client of rpc.get_client whose transport records what it sends."""
+    def make(serializer=None):
+        init_rpc()
+        client = rpc.get_client(oslo_messaging.Target(topic="ser"),
+                                serializer=serializer)
+        send = RecordingSend()
+        monkeypatch.setattr(client.transport, "_send", send)
+        return client, send
+    return make
+
+
+def test_get_client_sends_through_the_base_serializer(recording_client):
+    client, send = recording_client(PointSerializer())
+    answer = client.call(full_context(), "move", to=Point(1, 2))
+    ctxt, message = send.messages[0]
+    assert message["args"] == {"to": {"point": [1, 2]}}
+    assert ctxt == full_context().to_dict()
+    assert (answer.x, answer.y) == (3, 4)
+
+
+@pytest.mark.parametrize("how", ["call", "cast", "prepared-call"])
+def test_unsendable_argument_fails_on_the_caller_with_nothing_sent(
+        recording_client, how):
+    client, send = recording_client()
+    sender = client.prepare(timeout=5) if how == "prepared-call" else client
+    send_it = sender.cast if how == "cast" else sender.call
+    with pytest.raises(exceptions.SerializationError) as info:
+        send_it({}, "create_vnf", name="vnf-1",
+                spec={"hosts": ["a", object()]})
+    message = str(info.value)
+    assert "'create_vnf'" in message
+    assert "argument spec['hosts'][1]" in message
+    assert "object" in message
+    assert send.messages == []
+    assert all((entry.calls, entry.timeouts) == (0, 0)
+               for entry in backoff.TIMEOUTS.snapshot())
+
+
+def test_unsendable_context_value_fails_on_the_caller(recording_client):
+    client, send = recording_client()
+    with pytest.raises(exceptions.SerializationError, match="context"):
+        client.call({"user_id": object()}, "create_vnf")
+    assert send.messages == []
