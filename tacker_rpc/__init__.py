@@ -18,8 +18,14 @@ except metadata.PackageNotFoundError:  # running from a source tree
 # runs on native threads, so it selects the threading backend before any
 # other module of it imports oslo.messaging.
 if _oslo_service_backend.get_backend_type() is None:
-    _oslo_service_backend.init_backend(
-        _oslo_service_backend.BackendType.THREADING)
+    with warnings.catch_warnings():
+        # The threading backend imports futurist, which imports eventlet
+        # when it is installed (oslo.service depends on it), and eventlet
+        # warns at import that it is deprecated. Nothing here runs on
+        # eventlet: that warning would only be noise on every command.
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        _oslo_service_backend.init_backend(
+            _oslo_service_backend.BackendType.THREADING)
 elif (_oslo_service_backend.get_backend_type()
       is not _oslo_service_backend.BackendType.THREADING):
     warnings.warn(

@@ -153,12 +153,20 @@ def get_notifier(service=None, host=None, publisher_id=None):
     return _notifier.prepare(publisher_id=publisher_id)
 
 
-def configured_host():
-    """The ``host`` option of the configuration given to :func:`init`."""
+def current_conf():
+    """The configuration given to :func:`init`.
+
+    :raises NotInitializedError: when :func:`init` was not called.
+    """
     if _conf is None:
         raise exceptions.NotInitializedError(
             "tacker_rpc.rpc.init(conf) has not been called")
-    return _conf.host
+    return _conf
+
+
+def configured_host():
+    """The ``host`` option of the configuration given to :func:`init`."""
+    return current_conf().host
 
 
 def _refuse_second_init():

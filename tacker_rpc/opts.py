@@ -68,6 +68,17 @@ backoff_opts = [
 ]
 
 
+status_opts = [
+    cfg.BoolOpt(
+        "rpc_status_endpoint",
+        default=True,
+        help="Serve, in every Service, the status endpoint (RPC namespace "
+             "'tacker_rpc.status': ping and describe) that 'tacker-rpc "
+             "ping' and 'tacker-rpc doctor' use. False leaves only the "
+             "manager's methods on the topic."),
+]
+
+
 def register_opts(conf):
     """Register every option the toolkit reads on ``conf``.
 
@@ -83,6 +94,7 @@ def register_opts(conf):
     conf.register_opts(_om_transport._transport_opts)
     conf.register_opts(core_opts)
     conf.register_opts(backoff_opts)
+    conf.register_opts(status_opts)
     conf.register_opts(_om_client._client_opts)
     conf.register_opts(_om_tracing.oslo_messaging_tracing,
                        group="oslo_messaging_tracing")
@@ -109,4 +121,4 @@ def backoff_settings(conf):
 
 def list_opts():
     """The ``oslo.config.opts`` entry point: this toolkit's options."""
-    return [(None, copy.deepcopy(core_opts + backoff_opts))]
+    return [(None, copy.deepcopy(core_opts + backoff_opts + status_opts))]

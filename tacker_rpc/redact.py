@@ -1,5 +1,6 @@
 """Keep broker passwords out of output, logs and error messages."""
 
+import logging
 import re
 
 # "user:password@" right after "//" or "," (the hosts of a transport URL).
@@ -13,3 +14,22 @@ def mask_url(text):
     well as on any message that contains one.
     """
     return _CREDENTIALS.sub(r"\1:***@", str(text))
+
+
+class MaskingLogFilter(logging.Filter):
+    """A logging filter that masks transport URL passwords in records.
+
+    Attach it to a handler: the message, its arguments and the text of the
+    exception it carries are masked before any formatter sees them.
+    """
+
+    def filter(self, record):
+        record.msg = mask_url(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = mask_url(
+                logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = mask_url(record.stack_info)
+        return True

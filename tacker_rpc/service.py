@@ -6,6 +6,7 @@ import oslo_messaging
 from oslo_service import service as oslo_service
 
 from tacker_rpc import messaging
+from tacker_rpc import status
 
 LOG = logging.getLogger(__name__)
 
@@ -76,7 +77,9 @@ class Service(oslo_service.Service):
 
     A service enables RPC by listening on ``topic`` as server ``host``: it
     receives what is sent to ``topic``, to ``topic.host`` and fanouts, and
-    dispatches it to ``manager``. Run it with
+    dispatches it to ``manager``; unless ``rpc_status_endpoint`` is off it
+    also answers ``ping`` and ``describe`` in the namespace
+    ``tacker_rpc.status`` (see :mod:`tacker_rpc.status`). Run it with
     ``oslo_service.service.launch(conf, Service(...)).wait()`` after
     ``rpc.init(conf)``, and do not make calls in the launching process before
     it forks.
@@ -101,8 +104,13 @@ class Service(oslo_service.Service):
         from tacker_rpc import rpc
         self.conn = rpc.create_connection()
         endpoints = [self.manager] if self.manager is not None else []
+        status_endpoint = status.endpoint_for(self)
+        if status_endpoint is not None:
+            endpoints.append(status_endpoint)
         self.conn.create_consumer(self.topic, endpoints, host=self.host,
                                   serializer=self.serializer)
+        if status_endpoint is not None:
+            status.count_in_flight(status_endpoint, self.conn)
         hook = getattr(self.manager, "initialize_service_hook", None)
         if callable(hook):
             hook(self)

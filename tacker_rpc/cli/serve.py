@@ -1,0 +1,91 @@
+"""``tacker-rpc serve``: run a Service as a daemon, under oslo.service."""
+
+import importlib
+import inspect
+import logging
+
+from oslo_service import service as oslo_service
+
+from tacker_rpc import exceptions
+from tacker_rpc import rpc
+from tacker_rpc.cli import common
+
+LOG = logging.getLogger(__name__)
+
+
+class EchoManager:
+    """The manager ``serve`` runs unless ``--manager`` names another."""
+
+    def echo(self, ctxt, value):
+        """Return ``value`` unchanged."""
+        return value
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "serve", parents=[common.connection_arguments()],
+        help="run a daemon serving a topic until SIGTERM or SIGINT",
+        description="Run a Service on TOPIC as server HOST with "
+                    "oslo.service's launcher, until SIGTERM or SIGINT.")
+    common.target_arguments(parser, server=False)
+    parser.add_argument("--host",
+                        help="server name (default: the host option)")
+    parser.add_argument(
+        "--manager", metavar="MODULE:CLASS",
+        help="class of the manager to serve; built with host=HOST when "
+             "its constructor takes host, else with no argument "
+             "(default: a built-in manager with echo(value))")
+    parser.set_defaults(run=run, log_level=logging.INFO)
+
+
+def load_manager(spec, host):
+    """An instance of the ``module:Class`` named by ``spec``.
+
+    :raises CommandError: when the module or class cannot be loaded.
+    """
+    module_name, sep, class_name = spec.partition(":")
+    if not sep or not module_name or not class_name:
+        raise common.CommandError(
+            "--manager %r is not module:Class" % spec)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise common.CommandError("--manager %r: cannot import %s: %s"
+                                  % (spec, module_name, exc))
+    manager_class = getattr(module, class_name, None)
+    if not inspect.isclass(manager_class):
+        raise common.CommandError("--manager %r: %s has no class %r"
+                                  % (spec, module_name, class_name))
+    try:
+        parameters = inspect.signature(manager_class).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if "host" in parameters:
+        return manager_class(host=host)
+    return manager_class()
+
+
+def run(args, out):
+    conf = common.load_conf(args, service=True)
+    host = args.host or conf.host
+    manager = (load_manager(args.manager, host) if args.manager
+               else EchoManager())
+    try:
+        rpc.init(conf)
+    except exceptions.InvalidTransportURL as exc:
+        raise common.CommandError(str(exc))
+    try:
+        service = rpc.Service(host, args.topic, manager=manager)
+        launcher = oslo_service.launch(conf, service)
+        out.result(
+            {"serving": True, "topic": args.topic, "host": host,
+             "manager": "%s.%s" % (type(manager).__module__,
+                                   type(manager).__qualname__),
+             "transport_url": conf.transport_url},
+            common.format_table(("topic", "host", "manager", "transport"), [[
+                args.topic, host, type(manager).__qualname__,
+                conf.transport_url]]))
+        launcher.wait()
+        LOG.info("service %s on %s stopped", args.topic, host)
+    finally:
+        rpc.cleanup()
