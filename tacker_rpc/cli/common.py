@@ -197,6 +197,17 @@ class Output:
             self.write(table)
 
 
+def report_failure(out, message):
+    """Say on stderr (and as JSON on stdout with ``--format json``) why
+    the command failed; returns the exit status to use."""
+    message = redact.mask_url(message)
+    if out.json:
+        out.result({"error": message}, None)
+    sys.stderr.write("tacker-rpc: error: %s\n" % message)
+    sys.stderr.flush()
+    return EXIT_FAILURE
+
+
 def format_table(headers, rows):
     """Rows of cells as aligned text columns under ``headers``."""
     cells = [[str(h) for h in headers]] + [

@@ -4,7 +4,6 @@ import argparse
 import logging
 import sys
 
-from tacker_rpc import redact
 from tacker_rpc.cli import bench
 from tacker_rpc.cli import calls
 from tacker_rpc.cli import common
@@ -40,21 +39,14 @@ def main(argv=None):
     try:
         status = args.run(args, out)
     except common.CommandError as exc:
-        return _fail(out, str(exc))
+        return common.report_failure(out, str(exc))
     except KeyboardInterrupt:
-        return _fail(out, "interrupted")
+        return common.report_failure(out, "interrupted")
     except Exception as exc:
         LOG.debug("%s failed", args.command, exc_info=True)
-        return _fail(out, "%s: %s" % (type(exc).__name__, exc))
+        return common.report_failure(out, "%s: %s" % (type(exc).__name__,
+                                                      exc))
     return status or 0
-
-
-def _fail(out, message):
-    message = redact.mask_url(message)
-    if out.json:
-        out.result({"error": message}, None)
-    sys.stderr.write("tacker-rpc: error: %s\n" % message)
-    return common.EXIT_FAILURE
 
 
 def console_script():

@@ -1,8 +1,18 @@
-"""``tacker-rpc serve``: run a Service as a daemon, under oslo.service."""
+"""``tacker-rpc serve``: run a Service as a daemon, under oslo.service.
+
+oslo.service's launcher (cotyledon) stops gracefully on SIGTERM but exits
+at once on SIGINT, dropping the requests in flight, and a terminal's
+Ctrl-C reaches every process of its group. So ``serve`` runs the launcher
+in a child process in its own session and turns SIGINT and SIGTERM into a
+SIGTERM of that child: both stop the service gracefully.
+"""
 
 import importlib
 import inspect
 import logging
+import os
+import signal
+import time
 
 from oslo_service import service as oslo_service
 
@@ -19,6 +29,12 @@ class EchoManager:
     def echo(self, ctxt, value):
         """Return ``value`` unchanged."""
         return value
+
+    def sleep(self, ctxt, seconds):
+        """Sleep ``seconds``, then return them (to try timeouts and
+        graceful stops)."""
+        time.sleep(seconds)
+        return seconds
 
 
 def register(subparsers):
@@ -70,22 +86,59 @@ def run(args, out):
     host = args.host or conf.host
     manager = (load_manager(args.manager, host) if args.manager
                else EchoManager())
+    return _supervise(
+        lambda: _serve(conf, args.topic, host, manager, out), out)
+
+
+def _supervise(serve, out):
+    """Run ``serve()`` in a child process in its own session; SIGINT and
+    SIGTERM here become SIGTERM there. Returns the child's exit status."""
+    child = None
+
+    def stop_child(signo, frame):
+        LOG.info("caught %s: stopping gracefully",
+                 signal.Signals(signo).name)
+        if child:
+            os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop_child)
+    signal.signal(signal.SIGTERM, stop_child)
+    child = os.fork()
+    if child == 0:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.setsid()
+        status = common.EXIT_FAILURE
+        try:
+            serve()
+            status = 0
+        except common.CommandError as exc:
+            common.report_failure(out, str(exc))
+        except BaseException:
+            LOG.exception("serve failed")
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _serve(conf, topic, host, manager, out):
     try:
         rpc.init(conf)
     except exceptions.InvalidTransportURL as exc:
         raise common.CommandError(str(exc))
     try:
-        service = rpc.Service(host, args.topic, manager=manager)
+        service = rpc.Service(host, topic, manager=manager)
         launcher = oslo_service.launch(conf, service)
         out.result(
-            {"serving": True, "topic": args.topic, "host": host,
+            {"serving": True, "topic": topic, "host": host,
              "manager": "%s.%s" % (type(manager).__module__,
                                    type(manager).__qualname__),
              "transport_url": conf.transport_url},
             common.format_table(("topic", "host", "manager", "transport"), [[
-                args.topic, host, type(manager).__qualname__,
+                topic, host, type(manager).__qualname__,
                 conf.transport_url]]))
         launcher.wait()
-        LOG.info("service %s on %s stopped", args.topic, host)
+        LOG.info("service %s on %s stopped", topic, host)
     finally:
         rpc.cleanup()

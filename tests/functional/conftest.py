@@ -24,14 +24,20 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 
 
 @pytest.fixture(scope="session")
-def broker_url():
-    """Transport URL of the session's private RabbitMQ."""
-    url = os.environ.get("TACKER_RPC_TEST_URL")
-    if url:
-        yield url
+def rabbit_broker():
+    """The session's private :class:`tests.broker.RabbitBroker`, or None
+    when ``TACKER_RPC_TEST_URL`` names another broker to use."""
+    if os.environ.get("TACKER_RPC_TEST_URL"):
+        yield None
         return
     with broker_mod.RabbitBroker() as broker:
-        yield broker.url()
+        yield broker
+
+
+@pytest.fixture(scope="session")
+def broker_url(rabbit_broker):
+    """Transport URL of the session's private RabbitMQ."""
+    return os.environ.get("TACKER_RPC_TEST_URL") or rabbit_broker.url()
 
 
 @pytest.fixture
@@ -53,24 +59,29 @@ def topic():
 
 
 class ServerProcess:
-    """A ``tests.functional.server_main`` daemon in its own process group."""
+    """A ``tests.functional.server_main`` daemon in its own process group.
+
+    ``command``, when given, is run instead: another daemon serving
+    ``topic`` as ``host`` (the other arguments are then unused).
+    """
 
     def __init__(self, transport_url, topic, host, manager=None,
-                 settings=()):
-        cmd = [sys.executable, "-m", "tests.functional.server_main",
-               "--transport-url", transport_url, "--topic", topic,
-               "--host", host]
-        if manager:
-            cmd += ["--manager", manager]
-        for setting in settings:
-            cmd += ["--set", setting]
+                 settings=(), command=None):
+        if command is None:
+            command = [sys.executable, "-m", "tests.functional.server_main",
+                       "--transport-url", transport_url, "--topic", topic,
+                       "--host", host]
+            if manager:
+                command += ["--manager", manager]
+            for setting in settings:
+                command += ["--set", setting]
         self.topic, self.host = topic, host
         self.log_path = os.path.join(
             os.environ.get("TMPDIR", "/tmp"),
             "trpc-server-%s-%s.log" % (host, uuid.uuid4().hex[:6]))
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            command, cwd=REPO_ROOT, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)
 
     def wait_ready(self, deadline=60):
