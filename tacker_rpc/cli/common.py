@@ -24,6 +24,12 @@ from tacker_rpc.cli import broker
 EXIT_FAILURE = 1
 
 
+#: Suffix oslo.messaging gives the class of an exception rebuilt from a
+#: server's.
+REMOTE_SUFFIX = "_Remote"
+REMOTE_TRACEBACK = "Traceback (most recent call last)"
+
+
 class CommandError(Exception):
     """A failure the command reports as one line, exiting non-zero."""
 
@@ -156,16 +162,22 @@ def rpc_transport(conf):
 
 
 def describe_failure(exc, topic, timeout):
-    """One line saying why an RPC call failed."""
+    """One line saying why an RPC call to ``topic`` failed."""
     if isinstance(exc, oslo_messaging.MessagingTimeout):
         return ("no answer within %gs from topic %r: is a server running? "
                 "(tacker-rpc doctor --topic %s)" % (timeout, topic, topic))
     if isinstance(exc, oslo_messaging.RemoteError):
         return "remote error: %s: %s" % (exc.exc_type, exc.value)
     name = type(exc).__name__
-    if name.endswith("_Remote"):
-        return "remote error: %s: %s" % (name[:-len("_Remote")],
+    if name.endswith(REMOTE_SUFFIX):
+        return "remote error: %s: %s" % (name[:-len(REMOTE_SUFFIX)],
                                          str(exc).splitlines()[0])
+    first_argument = exc.args[0] if exc.args else None
+    if isinstance(first_argument, str) and REMOTE_TRACEBACK in first_argument:
+        # A built-in exception keeps its class; oslo.messaging puts the
+        # remote message and traceback in its first argument instead.
+        return "remote error: %s: %s" % (name,
+                                         first_argument.splitlines()[0])
     return "%s: %s" % (name, exc)
 
 

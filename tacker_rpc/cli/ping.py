@@ -9,6 +9,7 @@ casts its status back to the reply topic; replies are collected for
 afterwards.
 """
 
+import logging
 import queue
 import time
 import uuid
@@ -19,6 +20,8 @@ from tacker_rpc import rpc
 from tacker_rpc import status
 from tacker_rpc.cli import broker
 from tacker_rpc.cli import common
+
+LOG = logging.getLogger(__name__)
 
 COLUMNS = ("host", "pid", "version", "uptime", "in_flight", "rtt_ms")
 #: Seconds ``--all`` collects replies by default.
@@ -108,6 +111,7 @@ def discover(conf, topic, wait):
     queues are deleted from its broker afterwards.
     """
     reply_topic = "tacker-rpc-ping-" + uuid.uuid4().hex
+    LOG.debug("collecting status replies on topic %s", reply_topic)
     collector = _ReplyCollector()
     server = rpc.get_server(
         oslo_messaging.Target(topic=reply_topic, server=reply_topic),
