@@ -37,10 +37,8 @@ def register(subparsers):
                     "with a one-line verdict. Exits 1 when a problem is "
                     "found.")
     common.target_arguments(parser)
-    parser.add_argument(
-        "--wait", type=common.positive_float, default=ping.DEFAULT_WAIT,
-        metavar="S", help="seconds to collect status replies (default "
-                          "%(default)s)")
+    common.timeout_argument(parser, "seconds to collect status replies "
+                                    "(default %g)" % ping.DEFAULT_WAIT)
     parser.set_defaults(run=run)
 
 
@@ -70,7 +68,8 @@ class Diagnosis:
 
 def run(args, out):
     conf = common.load_conf(args)
-    diagnosis = diagnose(conf, args.topic, args.server, args.wait)
+    diagnosis = diagnose(conf, args.topic, args.server,
+                         args.timeout or ping.DEFAULT_WAIT)
     verdict = _verdict(diagnosis, args.topic)
     table = common.format_table(
         ("step", "result", "detail"),
@@ -200,8 +199,7 @@ def _check_queue(diagnosis, conn, queue, topic, exchange, required):
 def _round_trip(diagnosis, conf, topic, consumers, wait):
     """Fan out a status ping; returns {host: rtt_ms} of the answers."""
     step = "status round trip"
-    with common.rpc_transport(conf):
-        answers = ping.discover(conf, topic, wait)
+    answers = ping.discover(conf, topic, wait)
     if not answers:
         diagnosis.fail(
             step, "no answer within %gs" % wait,

@@ -48,16 +48,16 @@ def register(subparsers):
 
 def run(args, out):
     conf = common.load_conf(args)
-    with common.rpc_transport(conf):
-        if args.all:
-            wait = args.timeout or DEFAULT_WAIT
-            answers = discover(conf, args.topic, wait)
-            if not answers:
-                raise common.CommandError(
-                    "no server of topic %r answered within %gs"
-                    % (args.topic, wait))
-        else:
-            timeout = common.call_timeout(args, conf)
+    if args.all:
+        wait = args.timeout or DEFAULT_WAIT
+        answers = discover(conf, args.topic, wait)
+        if not answers:
+            raise common.CommandError(
+                "no server of topic %r answered within %gs"
+                % (args.topic, wait))
+    else:
+        timeout = common.call_timeout(args, conf)
+        with common.rpc_transport(conf):
             try:
                 answers = [ping_one(args.topic, args.server, timeout)]
             except Exception as exc:
@@ -107,26 +107,29 @@ def discover(conf, topic, wait):
     ``wait`` seconds, sorted by host, each with ``rtt_ms``: from the
     fanout sent to its reply received.
 
-    Needs ``rpc`` initialized with ``conf``; the temporary reply topic's
-    queues are deleted from its broker afterwards.
+    Initializes ``rpc`` with ``conf`` for the time it takes, then deletes
+    the temporary reply topic's queues from the broker.
     """
     reply_topic = "tacker-rpc-ping-" + uuid.uuid4().hex
     LOG.debug("collecting status replies on topic %s", reply_topic)
     collector = _ReplyCollector()
-    server = rpc.get_server(
-        oslo_messaging.Target(topic=reply_topic, server=reply_topic),
-        [collector])
-    server.start()
     try:
-        sent = time.monotonic()
-        rpc.get_client(oslo_messaging.Target(
-            topic=topic, fanout=True, namespace=status.NAMESPACE,
-            version=status.VERSION)).cast({}, "ping",
-                                          reply_topic=reply_topic)
-        answers = collector._collect(sent, sent + wait)
+        with common.rpc_transport(conf):
+            server = rpc.get_server(
+                oslo_messaging.Target(topic=reply_topic, server=reply_topic),
+                [collector])
+            server.start()
+            try:
+                sent = time.monotonic()
+                rpc.get_client(oslo_messaging.Target(
+                    topic=topic, fanout=True, namespace=status.NAMESPACE,
+                    version=status.VERSION)).cast(
+                        {}, "ping", reply_topic=reply_topic)
+                answers = collector._collect(sent, sent + wait)
+            finally:
+                server.stop()
+                server.wait()
     finally:
-        server.stop()
-        server.wait()
         broker.delete_queues(conf, [reply_topic,
                                     "%s.%s" % (reply_topic, reply_topic)])
     return sorted(answers, key=lambda a: (a["host"], a["pid"]))

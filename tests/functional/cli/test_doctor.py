@@ -62,7 +62,7 @@ def test_no_server_running_for_topic(cli, topic, start_server):
 
 def test_server_without_status_endpoint(cli, topic, start_server):
     start_server(topic, "h1", settings=["rpc_status_endpoint=false"])
-    result = doctor(cli, topic, "--wait", "2")
+    result = doctor(cli, topic, "--timeout", "2")
     assert result.returncode == 1
     assert result.json()["verdict"] == (
         "queue %r has 1 consumer(s) but no server answered the status "
