@@ -22,9 +22,9 @@ BAR_WIDTH = 30
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        "bench", parents=[common.connection_arguments()],
-        help="measure calls/s and latency percentiles of a service",
+    parser = common.add_subcommand(
+        subparsers, "bench",
+        "measure calls/s and latency percentiles of a service",
         description="Call a running service many times from several "
                     "threads; report calls/s and latency percentiles. "
                     "Without METHOD, calls the status endpoint's ping.")

@@ -11,8 +11,8 @@ from tacker_rpc.cli import common
 def register(subparsers):
     for name, summary in (("call", "call a method and print its result"),
                           ("cast", "send a method without waiting")):
-        parser = subparsers.add_parser(
-            name, parents=[common.connection_arguments()], help=summary,
+        parser = common.add_subcommand(
+            subparsers, name, summary,
             description=summary + ". Each ARG is key=value; a value is "
                                   "JSON when it parses, a string otherwise.")
         parser.add_argument("method", metavar="METHOD")

@@ -34,12 +34,12 @@ class CommandError(Exception):
     """A failure the command reports as one line, exiting non-zero."""
 
 
-def connection_arguments(transport_url_default=None):
+def connection_arguments():
     """A parent parser with the options every subcommand takes."""
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("broker")
     group.add_argument(
-        "--transport-url", metavar="URL", default=transport_url_default,
+        "--transport-url", metavar="URL",
         help="oslo.messaging transport URL, e.g. "
              "rabbit://user:password@host:5672/ (overrides the files)")
     group.add_argument(
@@ -51,6 +51,13 @@ def connection_arguments(transport_url_default=None):
     output.add_argument("--debug", action="store_true",
                         help="log what the libraries do, on stderr")
     return parser
+
+
+def add_subcommand(subparsers, name, summary, description):
+    """A subcommand's parser, with the options every subcommand takes."""
+    return subparsers.add_parser(
+        name, parents=[connection_arguments()], help=summary,
+        description=description)
 
 
 def target_arguments(parser, server=True):

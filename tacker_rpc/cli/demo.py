@@ -7,10 +7,10 @@ from tacker_rpc.cli import common
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        "demo", parents=[common.connection_arguments()],
-        help="start a Service and watch its callers' timeouts grow and "
-             "recover (in-memory transport: no broker needed)",
+    parser = common.add_subcommand(
+        subparsers, "demo",
+        "start a Service and watch its callers' timeouts grow and recover "
+        "(in-memory transport: no broker needed)",
         description="Start a Service in this process, call it, stall it "
                     "so the caller's timeout grows, then let it recover. "
                     "Runs on the in-memory transport unless "

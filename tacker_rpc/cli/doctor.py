@@ -25,13 +25,13 @@ from tacker_rpc.cli import broker
 from tacker_rpc.cli import common
 from tacker_rpc.cli import ping
 
-OK, WARN, FAIL, SKIP = "ok", "warn", "FAIL", "skip"
+OK, WARN, FAIL = "ok", "warn", "FAIL"
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        "doctor", parents=[common.connection_arguments()],
-        help="diagnose a topic step by step, ending with a verdict",
+    parser = common.add_subcommand(
+        subparsers, "doctor",
+        "diagnose a topic step by step, ending with a verdict",
         description="Check the broker hosts, the login, the exchange, the "
                     "topic's queues and a round trip to its servers; end "
                     "with a one-line verdict. Exits 1 when a problem is "

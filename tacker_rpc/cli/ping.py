@@ -29,9 +29,8 @@ DEFAULT_WAIT = 3.0
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        "ping", parents=[common.connection_arguments()],
-        help="ask a topic's servers who they are and how busy",
+    parser = common.add_subcommand(
+        subparsers, "ping", "ask a topic's servers who they are and how busy",
         description="Call the status endpoint of a topic's server(s).")
     common.target_arguments(parser, server=False)
     which = parser.add_mutually_exclusive_group()

@@ -38,9 +38,9 @@ class EchoManager:
 
 
 def register(subparsers):
-    parser = subparsers.add_parser(
-        "serve", parents=[common.connection_arguments()],
-        help="run a daemon serving a topic until SIGTERM or SIGINT",
+    parser = common.add_subcommand(
+        subparsers, "serve",
+        "run a daemon serving a topic until SIGTERM or SIGINT",
         description="Run a Service on TOPIC as server HOST with "
                     "oslo.service's launcher, until SIGTERM or SIGINT.")
     common.target_arguments(parser, server=False)
