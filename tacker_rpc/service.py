@@ -104,7 +104,7 @@ class Service(oslo_service.Service):
         from tacker_rpc import rpc
         self.conn = rpc.create_connection()
         endpoints = [self.manager] if self.manager is not None else []
-        status_endpoint = status.endpoint_for(self)
+        status_endpoint = status.endpoint_for(self, self.conn)
         if status_endpoint is not None:
             endpoints.append(status_endpoint)
         self.conn.create_consumer(self.topic, endpoints, host=self.host,

@@ -153,10 +153,13 @@ def _arguments(method):
     return str(signature.replace(parameters=parameters))
 
 
-def endpoint_for(service):
-    """A :class:`StatusEndpoint` for ``service``, or None when the
+def endpoint_for(service, connection):
+    """A :class:`StatusEndpoint` for ``service``, or None when
+    ``connection`` serves nothing (RPC disabled for the process) or the
     ``rpc_status_endpoint`` option of the configuration given to
     ``rpc.init`` is off."""
+    if not hasattr(connection, "servers"):
+        return None
     if not messaging.current_conf().rpc_status_endpoint:
         return None
     return StatusEndpoint(service)

@@ -151,3 +151,11 @@ def test_option_off_serves_no_status(init_rpc):
         assert error.value.exc_type == "UnsupportedVersion"
     finally:
         service.stop()
+
+
+def test_service_with_rpc_disabled_needs_no_init(monkeypatch):
+    monkeypatch.setattr(rpc, "RPC_DISABLED", True)
+    service = rpc.Service("h1", "unit-status", manager=Echo())
+    service.start()
+    service.stop()
+    assert service.conn is None
