@@ -55,7 +55,8 @@ def connect(host, vhost):
         password=host.password, virtual_host=vhost, transport="pyamqp",
         connect_timeout=CONNECT_TIMEOUT)
     try:
-        conn.connect()
+        conn.ensure_connection(max_retries=0,
+                               reraise_as_library_errors=False)
     except amqp.exceptions.AccessRefused:
         raise BrokerProblem("login refused for user %r on vhost %r"
                             % (host.username, vhost))
