@@ -38,11 +38,11 @@ import sys
 import time
 
 from oslo_config import cfg
-from oslo_context import context as oslo_context
 import oslo_messaging
 from oslo_messaging.rpc import dispatcher
 
 from benchmarks import common
+from benchmarks import echo_server
 from tacker_rpc import context
 from tacker_rpc import opts
 from tacker_rpc import rpc
@@ -61,23 +61,6 @@ PAYLOAD = {"id": "3f1c5e0e-8a52-4d1f-9d6f-1f0b2d7c9a10", "name": "vnf-1",
 class EchoEndpoint:
     def echo(self, ctxt, value):
         return value
-
-
-class PlainContextSerializer(oslo_messaging.Serializer):
-    """What any OpenStack service's serializer does with a context, and
-    nothing more: the bare variant's baseline."""
-
-    def serialize_entity(self, ctxt, entity):
-        return entity
-
-    def deserialize_entity(self, ctxt, entity):
-        return entity
-
-    def serialize_context(self, ctxt):
-        return ctxt.to_dict()
-
-    def deserialize_context(self, ctxt):
-        return oslo_context.RequestContext.from_dict(ctxt)
 
 
 def make_conf():
@@ -101,7 +84,7 @@ class Pair:
             self._transport,
             oslo_messaging.Target(topic="overhead-oslo", server=HOST),
             [EchoEndpoint()], executor="threading",
-            serializer=PlainContextSerializer(),
+            serializer=echo_server.PlainContextSerializer(),
             access_policy=dispatcher.DefaultRPCAccessPolicy)
         self._server.start()
         self.clients = {
@@ -109,7 +92,7 @@ class Pair:
                 oslo_messaging.Target(topic="overhead-trpc")),
             "oslo.messaging": oslo_messaging.get_rpc_client(
                 self._transport, oslo_messaging.Target(topic="overhead-oslo"),
-                serializer=PlainContextSerializer()),
+                serializer=echo_server.PlainContextSerializer()),
         }
 
     def close(self):
