@@ -54,11 +54,11 @@ import uuid
 
 import amqp
 import oslo_messaging
+import psutil
 
 from benchmarks import common
 from benchmarks import echo_server
 from tacker_rpc import context
-from tacker_rpc import opts
 from tacker_rpc import rpc
 from tests import broker as broker_mod
 from tests.functional import conftest as functional
@@ -120,7 +120,7 @@ class Servers:
         self.topics = {kind: "bench-%s-%s" % (kind, run)
                        for kind in ("tacker", "oslo", "amqp")}
         self.hosts = {kind: [] for kind in self.topics}
-        self._processes = []
+        self._processes = {kind: [] for kind in self.topics}
 
     def grow(self, count):
         """Start servers until each kind has ``count`` of them."""
@@ -143,18 +143,24 @@ class Servers:
         else:
             process = EchoProcess(kind, self._url, topic, host,
                                   self._settings if kind == "oslo" else ())
-        self._processes.append(process)
+        self._processes[kind].append(process)
         return process
 
+    def pids(self, kind):
+        """Process ids of the servers of ``kind`` (their launchers)."""
+        return [process.proc.pid for process in self._processes[kind]]
+
     def stop(self):
-        for process in self._processes:
-            process.stop()
+        for processes in self._processes.values():
+            for process in processes:
+                process.stop()
 
 
 class OsloCaller:
     """Calls and casts through an oslo.messaging client shared by threads."""
 
-    def __init__(self, client, hosts):
+    def __init__(self, client, kind, hosts):
+        self.kind = kind
         self._client = client
         self._fanout = client.prepare(fanout=True)
         self.hosts = hosts
@@ -182,6 +188,8 @@ class AmqpCaller:
 
     _CONTEXT = context.RequestContext(user_id="alice",
                                       project_id="bench").to_dict()
+
+    kind = "amqp"
 
     def __init__(self, transport_url, topic, hosts, confirm):
         self._url, self._topic, self._confirm = transport_url, topic, confirm
@@ -242,21 +250,19 @@ class AmqpCaller:
 def make_callers(servers, transport_url, settings, tacker_settings):
     """One caller per variant; the tacker_rpc one after ``rpc.init``."""
     tacker_conf = functional.make_conf(transport_url)
-    echo_server.register_oslo_messaging_opts(tacker_conf)
     echo_server.apply_settings(tacker_conf,
                                list(settings) + list(tacker_settings))
     rpc.init(tacker_conf)
     bare_conf = echo_server.bare_conf(transport_url, settings)
-    opts.register_opts(bare_conf)  # only tracing/metrics groups it lacks
     bare_transport = oslo_messaging.get_rpc_transport(bare_conf)
     topics, hosts = servers.topics, servers.hosts
     return {
         "tacker_rpc": OsloCaller(rpc.get_client(oslo_messaging.Target(
-            topic=topics["tacker"])), hosts["tacker"]),
+            topic=topics["tacker"])), "tacker", hosts["tacker"]),
         "oslo.messaging": OsloCaller(oslo_messaging.get_rpc_client(
             bare_transport, oslo_messaging.Target(topic=topics["oslo"]),
             serializer=echo_server.PlainContextSerializer()),
-            hosts["oslo"]),
+            "oslo", hosts["oslo"]),
         "amqp": AmqpCaller(transport_url, topics["amqp"], hosts["amqp"],
                            True),
         "amqp-noconfirm": AmqpCaller(transport_url, topics["amqp"],
@@ -264,9 +270,46 @@ def make_callers(servers, transport_url, settings, tacker_settings):
     }, bare_transport
 
 
+class CpuMeter:
+    """CPU seconds spent by this (client) process, by the servers of a kind
+    and by the broker, so that a measurement can say where its CPU went."""
+
+    def __init__(self, servers, broker_pid):
+        self._servers = servers
+        self._broker_pid = broker_pid
+
+    def snapshot(self, kind):
+        return {"client": time.process_time(),
+                "server": sum(_tree_cpu(pid)
+                              for pid in self._servers.pids(kind)),
+                "broker": _tree_cpu(self._broker_pid)}
+
+    @staticmethod
+    def per_operation(before, after, operations):
+        return {"%s_cpu_us" % part: (after[part] - before[part])
+                / max(operations, 1) * 1e6 for part in before}
+
+
+def _tree_cpu(pid):
+    """User and system CPU seconds of ``pid`` and its live descendants."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root] + root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def run_threads(callers, concurrency, work):
-    """Run ``work(caller, stop_event)`` in ``concurrency`` threads, each with
-    its own caller; return their results once all are done."""
+    """Run ``work(caller)`` in ``concurrency`` threads, each with its own
+    caller; return their results and the seconds they took."""
     per_thread = [callers.for_thread() for _ in range(concurrency)]
     results = [None] * concurrency
     errors = []
@@ -296,7 +339,8 @@ def run_threads(callers, concurrency, work):
     return results, elapsed
 
 
-def measure_calls(caller, concurrency, duration):
+def measure_calls(caller, meter, concurrency, duration):
+    """Calls per second, latency percentiles and CPU per call."""
     caller.echo()  # warm: connections, reply queue, learned timeout
 
     def work(thread_caller):
@@ -311,16 +355,21 @@ def measure_calls(caller, concurrency, duration):
             if ended >= stop_at:
                 return latencies
 
+    before = meter.snapshot(caller.kind)
     per_thread, elapsed = run_threads(caller, concurrency, work)
+    after = meter.snapshot(caller.kind)
     latencies = [value for values in per_thread for value in values]
-    return {"rate": len(latencies) / elapsed,
-            "p50_ms": common.percentile(latencies, 0.5) * 1e3,
-            "p99_ms": common.percentile(latencies, 0.99) * 1e3}
+    figures = {"rate": len(latencies) / elapsed,
+               "p50_ms": common.percentile(latencies, 0.5) * 1e3,
+               "p99_ms": common.percentile(latencies, 0.99) * 1e3}
+    figures.update(meter.per_operation(before, after, len(latencies)))
+    return figures
 
 
-def measure_casts(caller, hosts, concurrency, duration, fanout):
-    """Casts per second, timed until every receiving server counted all."""
-    before = {host: caller.count(host) for host in hosts}
+def measure_casts(caller, meter, hosts, concurrency, duration, fanout):
+    """Casts per second and CPU per cast, timed until every receiving
+    server has counted all of them."""
+    counted_before = {host: caller.count(host) for host in hosts}
 
     def work(thread_caller):
         sent = 0
@@ -330,12 +379,14 @@ def measure_casts(caller, hosts, concurrency, duration, fanout):
             sent += 1
         return sent
 
+    before = meter.snapshot(caller.kind)
     began = time.perf_counter()
     per_thread, _ = run_threads(caller, concurrency, work)
     sent = sum(per_thread)
     deadline = time.monotonic() + CALL_TIMEOUT
     while True:
-        counted = {host: caller.count(host) - before[host] for host in hosts}
+        counted = {host: caller.count(host) - counted_before[host]
+                   for host in hosts}
         if (all(n >= sent for n in counted.values()) if fanout
                 else sum(counted.values()) >= sent):
             break
@@ -344,9 +395,12 @@ def measure_casts(caller, hosts, concurrency, duration, fanout):
                                % (sent, counted))
         time.sleep(0.005)
     elapsed = time.perf_counter() - began
-    return {"rate": sent / elapsed,
-            "deliveries_per_s": sent * (len(hosts) if fanout else 1)
-            / elapsed}
+    after = meter.snapshot(caller.kind)
+    figures = {"rate": sent / elapsed,
+               "deliveries_per_s": sent * (len(hosts) if fanout else 1)
+               / elapsed}
+    figures.update(meter.per_operation(before, after, sent))
+    return figures
 
 
 def rotated(items, by):
@@ -392,13 +446,16 @@ def summarize(samples, variants):
 
 
 def table(rows):
+    """The summary as text: rates, latencies, ratios, CPU us per operation
+    in the client process, the servers and the broker."""
     headers = ["kind", "servers", "threads", "variant", "per s", "p50 ms",
-               "p99 ms", "x amqp", "x oslo"]
+               "p99 ms", "x amqp", "x oslo", "cpu client", "cpu server",
+               "cpu broker"]
+    columns = ["kind", "servers", "concurrency", "variant", "rate", "p50_ms",
+               "p99_ms", "vs_amqp", "vs_oslo", "client_cpu_us",
+               "server_cpu_us", "broker_cpu_us"]
     return common.format_table(headers, [
-        [row["kind"], row["servers"], row["concurrency"], row["variant"],
-         row["rate"], row.get("p50_ms", float("nan")),
-         row.get("p99_ms", float("nan")), row.get("vs_amqp", float("nan")),
-         row.get("vs_oslo", float("nan"))] for row in rows])
+        [row.get(name, float("nan")) for name in columns] for row in rows])
 
 
 def run(args, out=print):
@@ -412,14 +469,15 @@ def run(args, out=print):
         try:
             callers, bare_transport = make_callers(servers, url, args.set,
                                                    args.tacker_set)
+            meter = CpuMeter(servers, broker.node_pid())
             samples = {}
             for count in sorted(set(args.servers)):
                 servers.grow(count)
                 out("calls, %d server process(es)" % count)
                 samples.update(run_cells(
                     [(("call", count, c),
-                      lambda caller, c=c: measure_calls(caller, c,
-                                                        args.duration))
+                      lambda caller, c=c: measure_calls(
+                          caller, meter, c, args.duration))
                      for c in args.concurrency],
                     callers, variants, args.repeats, out))
                 if count == 1:
@@ -427,8 +485,8 @@ def run(args, out=print):
                     samples.update(run_cells(
                         [(("cast", 1, c),
                           lambda caller, c=c: measure_casts(
-                              caller, caller.hosts[:1], c, args.duration,
-                              fanout=False))
+                              caller, meter, caller.hosts[:1], c,
+                              args.duration, fanout=False))
                          for c in args.cast_concurrency],
                         callers, variants, args.repeats, out))
             if args.fanout_servers:
@@ -437,8 +495,8 @@ def run(args, out=print):
                 samples.update(run_cells(
                     [(("fanout", args.fanout_servers, c),
                       lambda caller, c=c: measure_casts(
-                          caller, caller.hosts[:args.fanout_servers], c,
-                          args.duration, fanout=True))
+                          caller, meter, caller.hosts[:args.fanout_servers],
+                          c, args.duration, fanout=True))
                      for c in args.cast_concurrency],
                     callers, variants, args.repeats, out))
         finally:

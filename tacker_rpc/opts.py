@@ -10,12 +10,14 @@ import copy
 import socket
 
 from oslo_config import cfg
-from oslo_messaging import transport as _om_transport
+from oslo_messaging import opts as _om_opts
 from oslo_messaging._metrics import client as _om_metrics
 from oslo_messaging._tracing import client as _om_tracing
-from oslo_messaging.rpc import client as _om_client
 
 from tacker_rpc import backoff
+
+# Copied once: oslo.messaging's list_opts() deep-copies on every call.
+_OSLO_MESSAGING_OPTS = _om_opts.list_opts()
 
 #: How many times ``rpc_response_timeout`` the backoff ceiling is when
 #: ``rpc_response_max_timeout`` is not set.
@@ -72,15 +74,15 @@ def register_opts(conf):
     ``[oslo_messaging_tracing]`` and ``[oslo_messaging_metrics]`` groups,
     which oslo.messaging 18 registers only on the global ``cfg.CONF``; without
     them the first call made with a private ``ConfigOpts`` fails with
-    ``NoSuchOptError``. It also registers oslo.messaging's transport
-    options (``transport_url``, ``control_exchange``) so they can be
-    overridden before :func:`tacker_rpc.rpc.init`. Registering twice is
-    harmless.
+    ``NoSuchOptError``. It also registers every option oslo.messaging lists
+    (``transport_url``, ``executor_thread_pool_size``, the
+    ``[oslo_messaging_rabbit]`` group...) so any of them can be overridden
+    before :func:`tacker_rpc.rpc.init`. Registering twice is harmless.
     """
-    conf.register_opts(_om_transport._transport_opts)
+    for group, options in _OSLO_MESSAGING_OPTS:
+        conf.register_opts(options, group=group)
     conf.register_opts(core_opts)
     conf.register_opts(backoff_opts)
-    conf.register_opts(_om_client._client_opts)
     conf.register_opts(_om_tracing.oslo_messaging_tracing,
                        group="oslo_messaging_tracing")
     conf.register_opts(_om_metrics.oslo_messaging_metrics,
