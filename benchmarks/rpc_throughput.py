@@ -1,6 +1,6 @@
 """RPC throughput and latency: tacker_rpc, bare oslo.messaging, raw AMQP.
 
-    python -m benchmarks.rpc_throughput              # full run, ~8 minutes
+    python -m benchmarks.rpc_throughput              # full run, ~9 minutes
     python -m benchmarks.rpc_throughput --duration 1 --repeats 1   # a look
 
 Starts a private RabbitMQ on loopback (``tests.broker.RabbitBroker``) and,
@@ -63,7 +63,16 @@ from tacker_rpc import rpc
 from tests import broker as broker_mod
 from tests.functional import conftest as functional
 
-VARIANTS = ("tacker_rpc", "oslo.messaging", "amqp", "amqp-noconfirm")
+VARIANTS = ("tacker_rpc", "tacker_rpc-oslo-executor", "oslo.messaging", "amqp",
+            "amqp-noconfirm")
+#: What tacker_rpc-oslo-executor sets: the toolkit before it had its own
+#: executor, to show that default's before/after in the same run.
+OSLO_EXECUTOR = "rpc_executor_grow_after=0"
+#: The server processes each variant calls.
+SERVER_KIND = {"tacker_rpc": "tacker",
+               "tacker_rpc-oslo-executor": "tacker-oslo-executor",
+               "oslo.messaging": "oslo", "amqp": "amqp",
+               "amqp-noconfirm": "amqp"}
 LIMIT = "amqp"
 PAYLOAD = {"id": "3f1c5e0e-8a52-4d1f-9d6f-1f0b2d7c9a10", "name": "vnf-1",
            "hosts": ["compute-1", "compute-2", "compute-3"],
@@ -112,13 +121,16 @@ class EchoProcess:
 class Servers:
     """Server processes of every kind, on one topic per kind."""
 
-    def __init__(self, transport_url, settings, tacker_settings):
+    def __init__(self, transport_url, settings, tacker_settings, variants):
         self._url = transport_url
-        self._settings = list(settings)
-        self._tacker_settings = list(settings) + list(tacker_settings)
+        self._kinds = {SERVER_KIND[variant] for variant in variants}
+        tacker = list(settings) + list(tacker_settings)
+        self._settings_of = {"tacker": tacker,
+                             "tacker-oslo-executor": tacker + [OSLO_EXECUTOR],
+                             "oslo": list(settings), "amqp": []}
         run = uuid.uuid4().hex[:8]
         self.topics = {kind: "bench-%s-%s" % (kind, run)
-                       for kind in ("tacker", "oslo", "amqp")}
+                       for kind in self._settings_of}
         self.hosts = {kind: [] for kind in self.topics}
         self._processes = {kind: [] for kind in self.topics}
 
@@ -126,7 +138,7 @@ class Servers:
         """Start servers until each kind has ``count`` of them."""
         starting = []
         for kind, hosts in self.hosts.items():
-            while len(hosts) < count:
+            while kind in self._kinds and len(hosts) < count:
                 host = "%s-%d" % (kind, len(hosts) + 1)
                 hosts.append(host)
                 starting.append(self._start(kind, host))
@@ -135,14 +147,14 @@ class Servers:
 
     def _start(self, kind, host):
         topic = self.topics[kind]
-        if kind == "tacker":
+        if kind.startswith("tacker"):
             process = functional.ServerProcess(
                 self._url, topic, host,
                 manager="benchmarks.echo_server:BenchManager",
-                settings=self._tacker_settings)
+                settings=self._settings_of[kind])
         else:
             process = EchoProcess(kind, self._url, topic, host,
-                                  self._settings if kind == "oslo" else ())
+                                  self._settings_of[kind])
         self._processes[kind].append(process)
         return process
 
@@ -259,6 +271,10 @@ def make_callers(servers, transport_url, settings, tacker_settings):
     return {
         "tacker_rpc": OsloCaller(rpc.get_client(oslo_messaging.Target(
             topic=topics["tacker"])), "tacker", hosts["tacker"]),
+        "tacker_rpc-oslo-executor": OsloCaller(
+            rpc.get_client(oslo_messaging.Target(
+                topic=topics["tacker-oslo-executor"])),
+            "tacker-oslo-executor", hosts["tacker-oslo-executor"]),
         "oslo.messaging": OsloCaller(oslo_messaging.get_rpc_client(
             bare_transport, oslo_messaging.Target(topic=topics["oslo"]),
             serializer=echo_server.PlainContextSerializer()),
@@ -464,7 +480,7 @@ def run(args, out=print):
     machine_before = common.machine()
     with broker_mod.RabbitBroker(name="bench") as broker:
         url = broker.url()
-        servers = Servers(url, args.set, args.tacker_set)
+        servers = Servers(url, args.set, args.tacker_set, variants)
         callers = bare_transport = None
         try:
             callers, bare_transport = make_callers(servers, url, args.set,
@@ -533,7 +549,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=3.0,
+    parser.add_argument("--duration", type=float, default=2.5,
                         help="seconds per measurement (default %(default)s)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="interleaved rounds; figures are their median")

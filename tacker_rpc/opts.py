@@ -15,6 +15,7 @@ from oslo_messaging._metrics import client as _om_metrics
 from oslo_messaging._tracing import client as _om_tracing
 
 from tacker_rpc import backoff
+from tacker_rpc import executor
 
 # Copied once: oslo.messaging's list_opts() deep-copies on every call.
 _OSLO_MESSAGING_OPTS = _om_opts.list_opts()
@@ -37,6 +38,21 @@ core_opts = [
         help="Ceiling, in seconds, of the per-method call timeout that "
              "grows after each MessagingTimeout. Unset means ten times "
              "rpc_response_timeout."),
+]
+
+server_opts = [
+    cfg.FloatOpt(
+        "rpc_executor_grow_after",
+        default=executor.DEFAULT_GROW_AFTER,
+        min=0,
+        help="Seconds a received message may wait for a free handler "
+             "thread before an RPC server adds one, up to "
+             "executor_thread_pool_size. Quick handlers then share few "
+             "threads, which costs the server less CPU per message; slow "
+             "handlers still run side by side, each new one waiting at most "
+             "about this long for its thread. 0 uses oslo.messaging's "
+             "executor, which adds a thread for every message until the "
+             "pool is full."),
 ]
 
 backoff_opts = [
@@ -82,6 +98,7 @@ def register_opts(conf):
     for group, options in _OSLO_MESSAGING_OPTS:
         conf.register_opts(options, group=group)
     conf.register_opts(core_opts)
+    conf.register_opts(server_opts)
     conf.register_opts(backoff_opts)
     conf.register_opts(_om_tracing.oslo_messaging_tracing,
                        group="oslo_messaging_tracing")
@@ -108,4 +125,4 @@ def backoff_settings(conf):
 
 def list_opts():
     """The ``oslo.config.opts`` entry point: this toolkit's options."""
-    return [(None, copy.deepcopy(core_opts + backoff_opts))]
+    return [(None, copy.deepcopy(core_opts + server_opts + backoff_opts))]
