@@ -9,6 +9,9 @@ in their own processes, echo servers of each variant:
 ``tacker_rpc``
     ``tacker_rpc.rpc.get_client`` calling a :class:`tacker_rpc.rpc.Service`
     daemon (``tests.functional.server_main``), with the toolkit's defaults.
+``tacker_rpc-oslo-executor``
+    The same with ``rpc_executor_grow_after=0``: the server runs handlers
+    on oslo.messaging's own executor, as before the toolkit had its own.
 ``oslo.messaging``
     A bare ``RPCClient`` and ``get_rpc_server`` (threading executor) with
     oslo.messaging's defaults and a context serializer doing only
@@ -63,6 +66,7 @@ from tacker_rpc import rpc
 from tests import broker as broker_mod
 from tests.functional import conftest as functional
 
+LOG = logging.getLogger(__name__)
 VARIANTS = ("tacker_rpc", "tacker_rpc-oslo-executor", "oslo.messaging", "amqp",
             "amqp-noconfirm")
 #: What tacker_rpc-oslo-executor sets: the toolkit before it had its own
@@ -256,7 +260,10 @@ class AmqpCaller:
                              wait=True)
 
     def close(self):
-        self._connection.close()
+        try:
+            self._connection.close()
+        except (OSError, amqp.exceptions.AMQPError) as exc:
+            LOG.error("closing a py-amqp connection failed: %r", exc)
 
 
 def make_callers(servers, transport_url, settings, tacker_settings):
@@ -430,12 +437,17 @@ def run_cells(cells, callers, variants, repeats, out):
     for round_index in range(repeats):
         for cell_index, (key, measure) in enumerate(cells):
             for variant in rotated(list(variants), round_index + cell_index):
-                figures = measure(callers[variant])
+                try:
+                    figures = measure(callers[variant])
+                except Exception as exc:
+                    # One failed measurement must not lose the whole run:
+                    # it is shown, kept in the JSON and left out of medians.
+                    figures = {"rate": float("nan"), "error": repr(exc)}
                 samples.setdefault(key, {}).setdefault(variant, []).append(
                     figures)
-                out("  round %d %s %-15s %8.0f/s" % (
+                out("  round %d %s %-15s %8.0f/s %s" % (
                     round_index + 1, "/".join(map(str, key)), variant,
-                    figures["rate"]))
+                    figures["rate"], figures.get("error", "")))
     return samples
 
 
@@ -443,20 +455,22 @@ def summarize(samples, variants):
     """Medians per variant and cell, and medians of per-round ratios."""
     rows = []
     for key, by_variant in samples.items():
-        rounds = min(len(v) for v in by_variant.values())
         for variant in variants:
-            figures = by_variant[variant]
+            measured = [f for f in by_variant[variant] if "error" not in f]
             row = {"kind": key[0], "servers": key[1], "concurrency": key[2],
-                   "variant": variant, "repeats": len(figures)}
-            for name in figures[0]:
-                row[name] = common.median(f[name] for f in figures)
+                   "variant": variant, "repeats": len(measured),
+                   "failures": len(by_variant[variant]) - len(measured)}
+            for name in (measured[0] if measured else ()):
+                row[name] = common.median(f[name] for f in measured)
             for other, label in ((LIMIT, "vs_amqp"),
                                  ("oslo.messaging", "vs_oslo")):
                 if other in by_variant and variant != other:
                     row[label] = common.median(
-                        by_variant[variant][i]["rate"]
-                        / by_variant[other][i]["rate"]
-                        for i in range(rounds))
+                        mine["rate"] / theirs["rate"]
+                        for mine, theirs in zip(by_variant[variant],
+                                                by_variant[other],
+                                                strict=True)
+                        if "error" not in mine and "error" not in theirs)
             rows.append(row)
     return rows
 
