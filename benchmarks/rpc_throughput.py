@@ -200,7 +200,12 @@ class OsloCaller:
 
 
 class AmqpCaller:
-    """Calls and casts over one py-amqp connection (one per thread)."""
+    """Calls and casts over one py-amqp connection (one per thread).
+
+    The variant's own object only makes connected ones: a connection kept
+    idle while other variants run would miss RabbitMQ's heartbeats (py-amqp
+    sends them only when asked) and be closed by the broker.
+    """
 
     _CONTEXT = context.RequestContext(user_id="alice",
                                       project_id="bench").to_dict()
@@ -210,16 +215,19 @@ class AmqpCaller:
     def __init__(self, transport_url, topic, hosts, confirm):
         self._url, self._topic, self._confirm = transport_url, topic, confirm
         self.hosts = hosts
-        self._connection = echo_server.amqp_connection(transport_url,
-                                                       confirm)
-        self._channel = self._connection.channel()
-        self._channel.basic_consume(REPLY_TO, callback=self._on_reply,
-                                    no_ack=True)
+        self._connection = None
         self._reply = None
         self._ids = itertools.count()
 
     def for_thread(self):
-        return AmqpCaller(self._url, self._topic, self.hosts, self._confirm)
+        caller = AmqpCaller(self._url, self._topic, self.hosts,
+                            self._confirm)
+        caller._connection = echo_server.amqp_connection(self._url,
+                                                         self._confirm)
+        caller._channel = caller._connection.channel()
+        caller._channel.basic_consume(REPLY_TO, callback=caller._on_reply,
+                                      no_ack=True)
+        return caller
 
     def _on_reply(self, message):
         self._reply = message
@@ -260,6 +268,8 @@ class AmqpCaller:
                              wait=True)
 
     def close(self):
+        if self._connection is None:
+            return
         try:
             self._connection.close()
         except (OSError, amqp.exceptions.AMQPError) as exc:
@@ -437,12 +447,15 @@ def run_cells(cells, callers, variants, repeats, out):
     for round_index in range(repeats):
         for cell_index, (key, measure) in enumerate(cells):
             for variant in rotated(list(variants), round_index + cell_index):
+                caller = callers[variant].for_thread()
                 try:
-                    figures = measure(callers[variant])
+                    figures = measure(caller)
                 except Exception as exc:
                     # One failed measurement must not lose the whole run:
                     # it is shown, kept in the JSON and left out of medians.
                     figures = {"rate": float("nan"), "error": repr(exc)}
+                finally:
+                    caller.close()
                 samples.setdefault(key, {}).setdefault(variant, []).append(
                     figures)
                 out("  round %d %s %-15s %8.0f/s %s" % (
