@@ -20,7 +20,8 @@ def test_throughput_benchmark_runs_every_variant_and_kind(tmp_path):
     rows = json.loads(output.read_text())["summary"]
     seen = {(row["kind"], row["variant"]) for row in rows}
     assert seen == {(kind, variant) for kind in ("call", "cast", "fanout")
-                    for variant in rpc_throughput.VARIANTS}
+                    for variant in rpc_throughput.VARIANTS
+                    if (kind, variant) != ("fanout", "amqp-noconfirm")}
     for row in rows:
         assert row["rate"] > 0, row
         assert row["server_cpu_us"] > 0, row
