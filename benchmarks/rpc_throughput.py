@@ -1,6 +1,6 @@
 """RPC throughput and latency: tacker_rpc, bare oslo.messaging, raw AMQP.
 
-    python -m benchmarks.rpc_throughput              # full run, ~9 minutes
+    python -m benchmarks.rpc_throughput              # full run, ~8 minutes
     python -m benchmarks.rpc_throughput --duration 1 --repeats 1   # a look
 
 Starts a private RabbitMQ on loopback (``tests.broker.RabbitBroker``) and,

@@ -167,7 +167,11 @@ class StallGrowingExecutor:
                 # release is made or about to be; take it.
                 self._wait(wake, None)
             self._claimed -= 1
-        return self._queue.popleft()
+        item = self._queue.popleft()
+        if self._shutdown and not self._queue:
+            # The grower waits for the queue to drain before it ends.
+            self._backlog.notify_all()
+        return item
 
     def _wait(self, wake, timeout):
         """Wait for ``wake`` with self._lock released meanwhile."""

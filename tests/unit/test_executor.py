@@ -84,8 +84,14 @@ def test_shutdown_runs_what_was_submitted_then_refuses_more():
     ex.submit(release.wait, WAIT)
     for i in range(5):
         ex.submit(done.append, i)
+    # Shut down while work is still queued behind a busy thread, as a
+    # server stopping under load does.
+    stopper = threading.Thread(target=ex.shutdown, kwargs={"wait": True},
+                               daemon=True)
+    stopper.start()
     release.set()
-    ex.shutdown(wait=True)
+    stopper.join(WAIT)
+    assert not stopper.is_alive(), "shutdown(wait=True) never returned"
     assert done == [0, 1, 2, 3, 4]
     assert ex.thread_count == 0
     with pytest.raises(RuntimeError, match="after shutdown"):
