@@ -21,6 +21,10 @@ _STRING_FIELDS = (
     "project_domain_name", "system_scope",
 )
 _BOOL_FIELDS = ("is_admin", "read_only", "show_deleted", "is_admin_project")
+_FIELDS = _STRING_FIELDS + _BOOL_FIELDS + ("roles",)
+_FIELD_TYPES = dict.fromkeys(_STRING_FIELDS, str)
+_FIELD_TYPES.update(dict.fromkeys(_BOOL_FIELDS, bool))
+_FIELD_TYPES["roles"] = list
 
 
 class RequestContext(oslo_context.RequestContext):
@@ -46,36 +50,36 @@ class RequestContext(oslo_context.RequestContext):
                 % type(values).__name__)
         fields = {}
         for legacy, current in _LEGACY_KEYS.items():
-            if values.get(legacy) is not None:
-                fields[current] = values[legacy]
-        for name in _STRING_FIELDS + _BOOL_FIELDS + ("roles",):
-            if values.get(name) is not None:
-                fields[name] = values[name]
+            value = values.get(legacy)
+            if value is not None:
+                fields[current] = value
+        for name in _FIELDS:
+            value = values.get(name)
+            if value is not None:
+                fields[name] = value
         fields.update(kwargs)
         _check_types(fields)
         return cls(**fields)
 
 
 def _check_types(fields):
-    for name in _STRING_FIELDS:
-        value = fields.get(name)
-        if value is not None and not isinstance(value, str):
+    # Every message received goes through here: one pass over the fields
+    # present rather than one lookup per known field.
+    for name, value in fields.items():
+        kind = _FIELD_TYPES.get(name)
+        if kind is None or value is None:
+            continue
+        if kind is list:
+            if not (isinstance(value, list)
+                    and all(isinstance(role, str) for role in value)):
+                raise exceptions.InvalidContext(
+                    "request context field 'roles' must be a list of "
+                    "strings, got %r" % (value,))
+        elif not isinstance(value, kind):
             raise exceptions.InvalidContext(
-                "request context field %r must be a string, got %s"
-                % (name, type(value).__name__))
-    for name in _BOOL_FIELDS:
-        value = fields.get(name)
-        if value is not None and not isinstance(value, bool):
-            raise exceptions.InvalidContext(
-                "request context field %r must be true or false, got %s"
-                % (name, type(value).__name__))
-    roles = fields.get("roles")
-    if roles is not None and not (
-            isinstance(roles, list)
-            and all(isinstance(role, str) for role in roles)):
-        raise exceptions.InvalidContext(
-            "request context field 'roles' must be a list of strings, got %r"
-            % (roles,))
+                "request context field %r must be %s, got %s"
+                % (name, "a string" if kind is str else "true or false",
+                   type(value).__name__))
 
 
 def to_dict(ctxt):

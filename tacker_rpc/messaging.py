@@ -12,6 +12,7 @@ from oslo_messaging.rpc import dispatcher
 from tacker_rpc import backoff
 from tacker_rpc import client
 from tacker_rpc import exceptions
+from tacker_rpc import executor
 from tacker_rpc import opts
 from tacker_rpc import redact
 from tacker_rpc.serializer import RequestContextSerializer
@@ -125,17 +126,23 @@ def get_client(target, version_cap=None, serializer=None, *, timeout=None,
 def get_server(target, endpoints, serializer=None):
     """An RPC server for ``target`` dispatching to ``endpoints``.
 
-    It runs on the threading executor, and its access policy refuses
-    methods whose name starts with ``_``. Call ``start()`` on it.
+    Its handlers run on up to ``executor_thread_pool_size`` threads, on a
+    :class:`tacker_rpc.executor.StallGrowingExecutor` unless the
+    ``rpc_executor_grow_after`` option is 0 (then on oslo.messaging's
+    threading executor). Its access policy refuses methods whose name
+    starts with ``_``. Call ``start()`` on it.
     """
     client.check_target(target)
     if not isinstance(endpoints, (list, tuple)):
         raise TypeError("endpoints must be a list of objects, got %s"
                         % type(endpoints).__name__)
-    return oslo_messaging.get_rpc_server(
+    server = oslo_messaging.get_rpc_server(
         _require_transport(), target, list(endpoints), executor="threading",
         serializer=RequestContextSerializer(serializer),
         access_policy=dispatcher.DefaultRPCAccessPolicy)
+    if _conf.rpc_executor_grow_after > 0:
+        executor.install(server, _conf.rpc_executor_grow_after)
+    return server
 
 
 def get_notifier(service=None, host=None, publisher_id=None):

@@ -10,12 +10,15 @@ import copy
 import socket
 
 from oslo_config import cfg
-from oslo_messaging import transport as _om_transport
+from oslo_messaging import opts as _om_opts
 from oslo_messaging._metrics import client as _om_metrics
 from oslo_messaging._tracing import client as _om_tracing
-from oslo_messaging.rpc import client as _om_client
 
 from tacker_rpc import backoff
+from tacker_rpc import executor
+
+# Copied once: oslo.messaging's list_opts() deep-copies on every call.
+_OSLO_MESSAGING_OPTS = _om_opts.list_opts()
 
 #: How many times ``rpc_response_timeout`` the backoff ceiling is when
 #: ``rpc_response_max_timeout`` is not set.
@@ -35,6 +38,21 @@ core_opts = [
         help="Ceiling, in seconds, of the per-method call timeout that "
              "grows after each MessagingTimeout. Unset means ten times "
              "rpc_response_timeout."),
+]
+
+server_opts = [
+    cfg.FloatOpt(
+        "rpc_executor_grow_after",
+        default=executor.DEFAULT_GROW_AFTER,
+        min=0,
+        help="Seconds a received message may wait for a free handler "
+             "thread before an RPC server adds one, up to "
+             "executor_thread_pool_size. Quick handlers then share few "
+             "threads, which costs the server less CPU per message; slow "
+             "handlers still run side by side, each new one waiting at most "
+             "about this long for its thread. 0 uses oslo.messaging's "
+             "executor, which adds a thread for every message until the "
+             "pool is full."),
 ]
 
 backoff_opts = [
@@ -86,16 +104,17 @@ def register_opts(conf):
     ``[oslo_messaging_tracing]`` and ``[oslo_messaging_metrics]`` groups,
     which oslo.messaging 18 registers only on the global ``cfg.CONF``; without
     them the first call made with a private ``ConfigOpts`` fails with
-    ``NoSuchOptError``. It also registers oslo.messaging's transport
-    options (``transport_url``, ``control_exchange``) so they can be
-    overridden before :func:`tacker_rpc.rpc.init`. Registering twice is
-    harmless.
+    ``NoSuchOptError``. It also registers every option oslo.messaging lists
+    (``transport_url``, ``executor_thread_pool_size``, the
+    ``[oslo_messaging_rabbit]`` group...) so any of them can be overridden
+    before :func:`tacker_rpc.rpc.init`. Registering twice is harmless.
     """
-    conf.register_opts(_om_transport._transport_opts)
+    for group, options in _OSLO_MESSAGING_OPTS:
+        conf.register_opts(options, group=group)
     conf.register_opts(core_opts)
+    conf.register_opts(server_opts)
     conf.register_opts(backoff_opts)
     conf.register_opts(status_opts)
-    conf.register_opts(_om_client._client_opts)
     conf.register_opts(_om_tracing.oslo_messaging_tracing,
                        group="oslo_messaging_tracing")
     conf.register_opts(_om_metrics.oslo_messaging_metrics,
@@ -121,4 +140,5 @@ def backoff_settings(conf):
 
 def list_opts():
     """The ``oslo.config.opts`` entry point: this toolkit's options."""
-    return [(None, copy.deepcopy(core_opts + backoff_opts + status_opts))]
+    return [(None, copy.deepcopy(core_opts + server_opts + backoff_opts +
+                                 status_opts))]

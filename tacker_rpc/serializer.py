@@ -21,6 +21,35 @@ def check_sendable(value, where="value"):
     This refuses such values up front; the message says where in ``value``
     the offending object is (for example ``value['hosts'][2]``).
     """
+    # Every call checks its context, arguments and result, so the common
+    # case (plain dicts, lists and scalars) takes a walk that builds no
+    # location strings; anything else gets the descriptive walk.
+    if not _plainly_sendable(value):
+        _check_described(value, where)
+
+
+def _plainly_sendable(value):
+    """True when ``value`` is made only of exact dicts with scalar keys,
+    lists, tuples and scalars; False means "look closer", not "refuse"."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) not in _SCALARS or (
+                    type(item) not in _SCALARS
+                    and not _plainly_sendable(item)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:
+            if type(item) not in _SCALARS and not _plainly_sendable(item):
+                return False
+        return True
+    return False
+
+
+def _check_described(value, where):
     kind = type(value)
     if kind in _SCALARS:
         return
@@ -30,12 +59,12 @@ def check_sendable(value, where="value"):
                 raise exceptions.SerializationError(
                     "%s has a key of type %s; JSON keys must be strings"
                     % (where, type(key).__name__))
-            check_sendable(item, "%s[%r]" % (where, key))
+            _check_described(item, "%s[%r]" % (where, key))
         return
     if kind in (list, tuple, set, frozenset) or isinstance(
             value, (list, tuple, set, frozenset)):
         for index, item in enumerate(value):
-            check_sendable(item, "%s[%d]" % (where, index))
+            _check_described(item, "%s[%d]" % (where, index))
         return
     if isinstance(value, (str, int, float) + _CONVERTED):
         return

@@ -1,0 +1,221 @@
+"""The CPU cost tacker_rpc adds to an RPC call, against bare oslo.messaging.
+
+    python -m benchmarks.overhead                 # full run (about 1 minute)
+    python -m benchmarks.overhead --rounds 3 --calls 50   # quick look
+
+Two measurements, each an A/B of the same calls, variants interleaved round
+by round (the order alternates), reported as the median over rounds of the
+ratio tacker_rpc / oslo.messaging (1.00 = no cost; the budget is 1.01):
+
+``end_to_end``
+    A Service and a client of :mod:`tacker_rpc.rpc` against a bare
+    ``RPCClient`` and ``get_rpc_server`` (threading executor, the same access
+    policy), both on oslo.messaging's in-memory transport
+    (``kombu+memory:////``) inside this process, so the process CPU time
+    (``time.process_time``) covers client and server. The bare variant gets
+    the serializer every OpenStack service has (context ``to_dict()`` and
+    ``from_dict()``, nothing else), so the difference is what tacker_rpc
+    adds: the backoff table lookup and bookkeeping, the payload and context
+    checks and the tolerant context parsing.
+
+``wrapper``
+    The same two clients with the transport's send replaced by a function
+    that plays the server side of the serializer and echoes: only the Python
+    a call runs in the client and in the serializers, without any transport.
+    This isolates the wrapper; its absolute difference in microseconds per
+    call is reported too.
+
+Results are printed and written to ``benchmarks/results/overhead.json``.
+"""
+
+# isort: off
+import tacker_rpc  # noqa: F401  (selects oslo.service's threading backend)
+# isort: on
+
+import argparse
+import logging
+import sys
+import time
+
+from oslo_config import cfg
+import oslo_messaging
+from oslo_messaging.rpc import dispatcher
+
+from benchmarks import common
+from benchmarks import echo_server
+from tacker_rpc import context
+from tacker_rpc import opts
+from tacker_rpc import rpc
+
+TRANSPORT_URL = "kombu+memory:////"
+HOST = "bench-host"
+VARIANTS = ("oslo.messaging", "tacker_rpc")
+BUDGET = 1.01
+
+#: What a call carries: a small record as a service would send it.
+PAYLOAD = {"id": "3f1c5e0e-8a52-4d1f-9d6f-1f0b2d7c9a10", "name": "vnf-1",
+           "hosts": ["compute-1", "compute-2", "compute-3"],
+           "flavour": {"vcpus": 2, "ram_mb": 4096}, "enabled": True}
+
+
+class EchoEndpoint:
+    def echo(self, ctxt, value):
+        return value
+
+
+def make_conf():
+    conf = cfg.ConfigOpts()
+    conf([], project="tacker_rpc_bench")
+    opts.register_opts(conf)
+    conf.set_override("transport_url", TRANSPORT_URL)
+    return conf
+
+
+class Pair:
+    """One client per variant, each with a server behind it."""
+
+    def __init__(self, conf):
+        rpc.init(conf)
+        self._service = rpc.Service(HOST, "overhead-trpc",
+                                    manager=EchoEndpoint())
+        self._service.start()
+        self._transport = oslo_messaging.get_rpc_transport(conf)
+        self._server = oslo_messaging.get_rpc_server(
+            self._transport,
+            oslo_messaging.Target(topic="overhead-oslo", server=HOST),
+            [EchoEndpoint()], executor="threading",
+            serializer=echo_server.PlainContextSerializer(),
+            access_policy=dispatcher.DefaultRPCAccessPolicy)
+        self._server.start()
+        self.clients = {
+            "tacker_rpc": rpc.get_client(
+                oslo_messaging.Target(topic="overhead-trpc")),
+            "oslo.messaging": oslo_messaging.get_rpc_client(
+                self._transport, oslo_messaging.Target(topic="overhead-oslo"),
+                serializer=echo_server.PlainContextSerializer()),
+        }
+
+    def close(self):
+        self._server.stop()
+        self._server.wait()
+        self._transport.cleanup()
+        self._service.stop()
+        rpc.cleanup()
+
+
+def echo_without_transport(client):
+    """A client like ``client`` whose sends never leave the process: the
+    send plays the server's serializer steps and echoes the value."""
+    serializer = client.serializer
+    transport = client.transport
+
+    def send(target, ctxt, message, **kwargs):
+        server_ctxt = serializer.deserialize_context(ctxt)
+        args = {name: serializer.deserialize_entity(server_ctxt, value)
+                for name, value in message["args"].items()}
+        return serializer.serialize_entity(server_ctxt, args["value"])
+
+    local = object.__new__(type(transport))
+    local.__dict__.update(transport.__dict__)
+    local._send = send
+    copy = object.__new__(type(client))
+    copy.__dict__.update(client.__dict__)
+    copy.transport = local
+    return copy
+
+
+def timed_calls(client, ctxt, calls):
+    """(CPU seconds, wall seconds) for ``calls`` sequential echo calls."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(calls):
+        client.call(ctxt, "echo", value=PAYLOAD)
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def measure(clients, ctxt, rounds, calls):
+    """Per round, each variant's CPU and wall microseconds per call."""
+    samples = []
+    for index in range(rounds):
+        order = VARIANTS if index % 2 == 0 else VARIANTS[::-1]
+        sample = {}
+        for variant in order:
+            cpu, wall = timed_calls(clients[variant], ctxt, calls)
+            sample[variant] = {"cpu_us": cpu / calls * 1e6,
+                               "wall_us": wall / calls * 1e6}
+        samples.append(sample)
+    return samples
+
+
+def summarize(samples):
+    summary = {}
+    for clock in ("cpu_us", "wall_us"):
+        ratios = [s["tacker_rpc"][clock] / s["oslo.messaging"][clock]
+                  for s in samples]
+        summary[clock] = {
+            variant: common.median(s[variant][clock] for s in samples)
+            for variant in VARIANTS}
+        summary[clock]["ratio"] = common.median(ratios)
+        summary[clock]["added_us"] = common.median(
+            s["tacker_rpc"][clock] - s["oslo.messaging"][clock]
+            for s in samples)
+    return summary
+
+
+def run(rounds, calls, micro_calls, out=print):
+    """Measure both parts; return the results as a dict."""
+    pair = Pair(make_conf())
+    try:
+        ctxt = context.RequestContext(user_id="alice", project_id="demo")
+        for client in pair.clients.values():
+            timed_calls(client, ctxt, max(1, calls // 10))  # warm up
+        local = {name: echo_without_transport(client)
+                 for name, client in pair.clients.items()}
+        e2e = measure(pair.clients, ctxt, rounds, calls)
+        wrapper = measure(local, ctxt, rounds, micro_calls)
+    finally:
+        pair.close()
+    results = {
+        "benchmark": "overhead",
+        "machine": common.machine(),
+        "settings": {"rounds": rounds, "calls": calls,
+                     "micro_calls": micro_calls, "payload": PAYLOAD,
+                     "transport_url": TRANSPORT_URL},
+        "budget_ratio": BUDGET,
+        "end_to_end": {"summary": summarize(e2e), "rounds": e2e},
+        "wrapper": {"summary": summarize(wrapper), "rounds": wrapper},
+    }
+    rows = []
+    for part in ("end_to_end", "wrapper"):
+        for clock in ("cpu_us", "wall_us"):
+            figures = results[part]["summary"][clock]
+            rows.append([part, clock.replace("_us", ""),
+                         figures["oslo.messaging"], figures["tacker_rpc"],
+                         figures["added_us"], figures["ratio"]])
+    out(common.format_table(
+        ["part", "clock", "oslo.messaging us/call", "tacker_rpc us/call",
+         "added us", "ratio"], rows))
+    ratio = results["end_to_end"]["summary"]["cpu_us"]["ratio"]
+    out("end-to-end CPU ratio %.4f: %s the %.2f budget"
+        % (ratio, "within" if ratio <= BUDGET else "OVER", BUDGET))
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=21,
+                        help="interleaved A/B rounds (default %(default)s)")
+    parser.add_argument("--calls", type=int, default=400,
+                        help="end-to-end calls per variant and round")
+    parser.add_argument("--micro-calls", type=int, default=4000,
+                        help="calls per variant and round without transport")
+    parser.add_argument("--output", help="JSON file (default "
+                        "benchmarks/results/overhead.json)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    results = run(args.rounds, args.calls, args.micro_calls)
+    print("written to %s" % common.write_json("overhead", results,
+                                              args.output))
+
+
+if __name__ == "__main__":
+    main()
