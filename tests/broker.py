@@ -6,6 +6,7 @@ directory, so several can run side by side and none touches a broker the
 tests did not start. Every process it starts is stopped by pid.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -124,5 +125,29 @@ class RabbitBroker:
         self._driver.stop_node(self.nodes[index])
 
     def rabbitmqctl(self, *args, index=0):
-        """Run ``rabbitmqctl`` against a node."""
-        self._driver.rabbitmqctl(self.nodes[index], list(args))
+        """Run ``rabbitmqctl`` against a node; returns its output."""
+        _, output = self._driver._exec(
+            ["rabbitmqctl", "-n", self.nodes[index]] + list(args),
+            stdout=True, path=self._driver._path, env=self._driver.env)
+        return output.decode()
+
+    def drain(self, index):
+        """Put a node in maintenance mode: its listeners stop accepting and
+        its client connections are closed; it stays a cluster member (its
+        quorum queue replicas keep voting)."""
+        self._driver._exec(["rabbitmq-upgrade", "-n", self.nodes[index],
+                            "drain"], path=self._driver._path,
+                           env=self._driver.env)
+
+    def revive(self, index):
+        """Take a node out of maintenance mode (see :meth:`drain`)."""
+        self._driver._exec(["rabbitmq-upgrade", "-n", self.nodes[index],
+                            "revive"], path=self._driver._path,
+                           env=self._driver.env)
+
+    def connection_ports(self, index=0):
+        """The AMQP port (hence the node, see :attr:`ports`) of every client
+        connection of the cluster, as seen from node ``index``."""
+        output = self.rabbitmqctl("list_connections", "port", "-q",
+                                  "--formatter", "json", index=index)
+        return [entry["port"] for entry in json.loads(output)]

@@ -1,0 +1,127 @@
+"""Scenario 1: the cluster node every client and server uses dies.
+
+Three clustered RabbitMQ nodes, quorum queues, a transport URL listing the
+three. Mid-stream, the node the connections are on is SIGKILLed; the
+clients and the two Service processes move to the surviving nodes by
+themselves.
+"""
+
+import collections
+import time
+
+import oslo_messaging
+import pytest
+
+from tacker_rpc import rpc
+from tests import broker as broker_mod
+from tests.functional.faults import traffic as traffic_mod
+
+pytestmark = pytest.mark.cluster
+
+# Quorum queues; heartbeats every few seconds so that idle pooled
+# connections notice a closed connection (and reconnect) quickly.
+SETTINGS = ["oslo_messaging_rabbit.rabbit_quorum_queue=True",
+            "oslo_messaging_rabbit.heartbeat_timeout_threshold=10"]
+RESPONSE_TIMEOUT = 10
+SPLAY = 1.0
+# Scheduling noise allowed on top of a call's timeout on a busy machine.
+SLACK = 5.0
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with broker_mod.RabbitBroker(cluster=True, name="trpcfo") as cluster:
+        yield cluster
+
+
+def herd_connections(cluster, onto=0, deadline=120):
+    """Move every client connection of the cluster to node ``onto``.
+
+    oslo.messaging shuffles the hosts of the URL, so connections start
+    spread over the three nodes. The other nodes are drained (maintenance
+    mode: connections closed, listeners suspended, quorum replicas still
+    voting) until every connection has come back on ``onto``, then revived;
+    live connections stay where they are.
+    """
+    total = len(cluster.connection_ports(onto))
+    others = [i for i in range(len(cluster.nodes)) if i != onto]
+    for index in others:
+        cluster.drain(index)
+    end = time.monotonic() + deadline
+    while True:
+        ports = cluster.connection_ports(onto)
+        if set(ports) == {cluster.ports[onto]} and len(ports) >= total:
+            break
+        if time.monotonic() > end:
+            raise AssertionError("connections did not all move to node %d: "
+                                 "%s" % (onto, ports))
+        time.sleep(0.5)
+    for index in others:
+        cluster.revive(index)
+
+
+def connections_per_node(cluster, asked=0):
+    ports = collections.Counter(cluster.connection_ports(asked))
+    return {cluster.nodes[cluster.ports.index(port)]: count
+            for port, count in ports.items()}
+
+
+def test_killing_the_connected_node_loses_nothing(cluster, rpc_on, servers,
+                                                   journal_dir, topic):
+    url = cluster.url()
+    rpc_on(url, rpc_response_timeout=RESPONSE_TIMEOUT,
+           rpc_backoff_max_splay=SPLAY,
+           oslo_messaging_rabbit__rabbit_quorum_queue=True,
+           oslo_messaging_rabbit__heartbeat_timeout_threshold=10)
+    daemons = [servers(url, topic, "failover-%d" % i, settings=SETTINGS)
+               for i in range(2)]
+    client = rpc.get_client(oslo_messaging.Target(topic=topic))
+    pids = {d.host: client.prepare(server=d.host).call({}, "whoami")["pid"]
+            for d in daemons}
+    # Open as many sending connections as the stream will use, then put
+    # them all, and the servers', on node 0.
+    traffic_mod.Traffic(client, threads=12, per_thread=3,
+                        name="warm").start().join(deadline=120)
+    herd_connections(cluster, onto=0)
+
+    traffic = traffic_mod.Traffic(client, threads=6, per_thread=50,
+                                  pause=0.05, name="fo").start()
+    traffic.wait_answered(60)
+    before = connections_per_node(cluster)
+    victim = 0
+    killed_at = time.monotonic()
+    cluster.kill_node(victim)
+    traffic.join(deadline=150)
+    recovery = traffic.first_answer_after(killed_at)
+    received = traffic_mod.read_journals(journal_dir)
+
+    after = connections_per_node(cluster, asked=1)
+    figures = {"connections per node before": before,
+               "connections per node after": after,
+               "node killed": cluster.nodes[victim]}
+    figures.update(traffic_mod.call_figures(traffic))
+    figures.update(traffic_mod.cast_figures(traffic, received))
+    figures["largest learned timeout (s)"] = traffic.peak_timeout
+    figures["first answer after kill (s)"] = (
+        None if recovery is None else "%.2f" % recovery)
+    traffic_mod.print_figures("Cluster failover (SIGKILL of %s)"
+                              % cluster.nodes[victim], figures)
+
+    assert traffic.count("failed") == 0, traffic.errors()
+    assert recovery is not None and recovery < 60
+    bound = max(RESPONSE_TIMEOUT, traffic.peak_timeout) + SPLAY + SLACK
+    assert traffic.longest_call() <= bound
+    assert set(before) == {cluster.nodes[victim]}
+    assert cluster.nodes[victim] not in after
+    assert figures["casts lost"] == 0
+    assert figures["casts received twice+"] == 0
+    assert not traffic.casts_failed
+    # The last round of every thread was answered: calls resumed.
+    last = {call.token.rsplit("-", 1)[0]: call for call in
+            sorted(traffic.calls, key=lambda c: c.started)}
+    assert all(c.outcome == "answered" for c in last.values())
+    # Nobody was restarted: the same processes answer after the failover.
+    for daemon in daemons:
+        assert daemon.proc.poll() is None
+        who = client.prepare(server=daemon.host).call({}, "whoami")
+        assert who["pid"] == pids[daemon.host]
