@@ -70,6 +70,7 @@ def test_killing_the_connected_node_loses_nothing(cluster, rpc_on, servers,
                                                    journal_dir, topic):
     url = cluster.url()
     rpc_on(url, rpc_response_timeout=RESPONSE_TIMEOUT,
+           rpc_response_max_timeout=4 * RESPONSE_TIMEOUT,
            rpc_backoff_max_splay=SPLAY,
            oslo_messaging_rabbit__rabbit_quorum_queue=True,
            oslo_messaging_rabbit__heartbeat_timeout_threshold=10)
@@ -89,9 +90,17 @@ def test_killing_the_connected_node_loses_nothing(cluster, rpc_on, servers,
     traffic.wait_answered(60)
     before = connections_per_node(cluster)
     victim = 0
+    print("\nqueues before the kill:\n" + cluster.rabbitmqctl(
+        "list_queues", "name", "type", "messages", "consumers", "leader",
+        "-q", index=1))
     killed_at = time.monotonic()
     cluster.kill_node(victim)
-    traffic.join(deadline=150)
+    try:
+        traffic.join(deadline=150)
+    finally:
+        print("\nqueues after the failover:\n" + cluster.rabbitmqctl(
+            "list_queues", "name", "type", "messages", "consumers",
+            "leader", "members", "-q", index=1))
     recovery = traffic.first_answer_after(killed_at)
     received = traffic_mod.read_journals(journal_dir)
 
