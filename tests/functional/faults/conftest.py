@@ -26,7 +26,7 @@ def rpc_on():
     cleaned up after the test."""
     initialized = []
 
-    def init(url, **overrides):
+    def make_conf(url, **overrides):
         conf = functional.make_conf(url)
         # Driver groups such as [oslo_messaging_rabbit] exist only once a
         # transport is made; register them to override them before.
@@ -35,10 +35,15 @@ def rpc_on():
         for name, value in overrides.items():
             group, _, name = name.rpartition("__")
             conf.set_override(name, value, group=group or None)
+        return conf
+
+    def init(url, **overrides):
+        conf = make_conf(url, **overrides)
         rpc.init(conf)
         initialized.append(conf)
         return conf
 
+    init.make_conf = make_conf
     yield init
     if initialized:
         rpc.cleanup()

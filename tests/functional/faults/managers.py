@@ -46,3 +46,9 @@ class JournalManager(managers.TestManager):
 
     def logged_cast(self, ctxt, token):
         self._write("cast", token)
+
+    def fail_as(self, ctxt, module, name):
+        """Raise an exception whose class claims to live in ``module`` under
+        ``name``: what reaches the caller is a reply naming that module."""
+        forged = type(name, (Exception,), {"__module__": module})
+        raise forged("raised by %s as %s.%s" % (self.host, module, name))
