@@ -170,20 +170,6 @@ class RabbitBroker:
             stdout=True, path=self._driver._path, env=self._driver.env)
         return output.decode()
 
-    def drain(self, index):
-        """Put a node in maintenance mode: its listeners stop accepting and
-        its client connections are closed; it stays a cluster member (its
-        quorum queue replicas keep voting)."""
-        self._driver._exec(["rabbitmq-upgrade", "-n", self.nodes[index],
-                            "drain"], path=self._driver._path,
-                           env=self._driver.env)
-
-    def revive(self, index):
-        """Take a node out of maintenance mode (see :meth:`drain`)."""
-        self._driver._exec(["rabbitmq-upgrade", "-n", self.nodes[index],
-                            "revive"], path=self._driver._path,
-                           env=self._driver.env)
-
     def connection_ports(self, index=0):
         """The AMQP port (hence the node, see :attr:`ports`) of every client
         connection of the cluster, as seen from node ``index``."""

@@ -34,30 +34,39 @@ def cluster():
         yield cluster
 
 
-def herd_connections(cluster, onto=0, deadline=120):
+def set_listeners(cluster, indexes, accept):
+    """Suspend or resume the client listeners of nodes, as maintenance mode
+    does, but leaving their quorum queue replicas running."""
+    call = ("resume_all_client_listeners" if accept
+            else "suspend_all_client_listeners")
+    for index in indexes:
+        cluster.rabbitmqctl("eval", "rabbit_maintenance:%s()." % call,
+                            index=index)
+
+
+def herd_connections(cluster, onto, others, deadline=120):
     """Move every client connection of the cluster to node ``onto``.
 
     oslo.messaging shuffles the hosts of the URL, so connections start
-    spread over the three nodes. The other nodes are drained (maintenance
-    mode: connections closed, listeners suspended, quorum replicas still
-    voting) until every connection has come back on ``onto``, then revived;
-    live connections stay where they are.
+    spread over the three nodes. With the listeners of ``others``
+    suspended, their connections are closed until all have reconnected to
+    ``onto``; new connections go there too until the listeners resume.
     """
-    total = len(cluster.connection_ports(onto))
-    others = [i for i in range(len(cluster.nodes)) if i != onto]
-    for index in others:
-        cluster.drain(index)
+    set_listeners(cluster, others, accept=False)
     end = time.monotonic() + deadline
     while True:
         ports = cluster.connection_ports(onto)
-        if set(ports) == {cluster.ports[onto]} and len(ports) >= total:
-            break
+        if set(ports) == {cluster.ports[onto]}:
+            return
         if time.monotonic() > end:
             raise AssertionError("connections did not all move to node %d: "
                                  "%s" % (onto, ports))
-        time.sleep(0.5)
-    for index in others:
-        cluster.revive(index)
+        for index in others:
+            if cluster.ports[index] in ports:
+                cluster.rabbitmqctl("close_all_connections",
+                                    "moving clients to node %d" % onto,
+                                    index=index)
+        time.sleep(2)
 
 
 def connections_per_node(cluster, asked=0):
@@ -79,20 +88,17 @@ def test_killing_the_connected_node_loses_nothing(cluster, rpc_on, servers,
     client = rpc.get_client(oslo_messaging.Target(topic=topic))
     pids = {d.host: client.prepare(server=d.host).call({}, "whoami")["pid"]
             for d in daemons}
-    # Open as many sending connections as the stream will use, then put
-    # them all, and the servers', on node 0.
-    traffic_mod.Traffic(client, threads=12, per_thread=3,
-                        name="warm").start().join(deadline=120)
-    herd_connections(cluster, onto=0)
-
-    traffic = traffic_mod.Traffic(client, threads=6, per_thread=50,
-                                  pause=0.05, name="fo").start()
-    traffic.wait_answered(60)
-    before = connections_per_node(cluster)
-    victim = 0
+    victim, others = 0, [1, 2]
+    herd_connections(cluster, victim, others)
     print("\nqueues before the kill:\n" + cluster.rabbitmqctl(
-        "list_queues", "name", "type", "messages", "consumers", "leader",
+        "list_queues", "name", "type", "consumers", "leader", "members",
         "-q", index=1))
+    traffic = traffic_mod.Traffic(client, threads=6, per_thread=80,
+                                  pause=0.1, name="fo").start()
+    traffic.wait_answered(30)
+    before = connections_per_node(cluster)
+    # The survivors accept clients again; then the node everyone is on dies.
+    set_listeners(cluster, others, accept=True)
     killed_at = time.monotonic()
     cluster.kill_node(victim)
     try:
