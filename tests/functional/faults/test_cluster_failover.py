@@ -108,15 +108,12 @@ def test_killing_the_connected_node_loses_nothing(cluster, rpc_on, servers,
             "list_queues", "name", "type", "messages", "consumers",
             "leader", "members", "-q", index=1))
     recovery = traffic.first_answer_after(killed_at)
-    received = traffic_mod.read_journals(journal_dir)
 
     after = connections_per_node(cluster, asked=1)
     figures = {"connections per node before": before,
                "connections per node after": after,
                "node killed": cluster.nodes[victim]}
-    figures.update(traffic_mod.call_figures(traffic))
-    figures.update(traffic_mod.cast_figures(traffic, received))
-    figures["largest learned timeout (s)"] = traffic.peak_timeout
+    figures.update(traffic_mod.stream_figures(traffic, journal_dir))
     figures["first answer after kill (s)"] = (
         None if recovery is None else "%.2f" % recovery)
     traffic_mod.print_figures("Cluster failover (SIGKILL of %s)"

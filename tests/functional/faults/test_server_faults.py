@@ -57,12 +57,10 @@ def test_server_crash_times_out_backs_off_and_recovers(
     received = traffic_mod.read_journals(journal_dir)
     recovery = traffic.first_answer_after(restarted_at)
 
-    figures = traffic_mod.call_figures(traffic)
-    figures.update(traffic_mod.cast_figures(traffic, received))
+    figures = traffic_mod.stream_figures(traffic, journal_dir)
     figures.update({
         "timeouts before restart": timeouts_before_restart,
         "server down (s)": "%.1f" % (restarted_at - killed_at),
-        "largest learned timeout (s)": traffic.peak_timeout,
         "learned timeout at the end (s)": "%.2f" % learned(topic),
         "first answer after restart (s)": (
             None if recovery is None else "%.2f" % recovery),

@@ -197,6 +197,15 @@ def call_figures(traffic):
     }
 
 
+def stream_figures(traffic, directory):
+    """Call and cast figures of a finished stream whose servers journaled
+    into ``directory``, and the largest learned timeout."""
+    figures = call_figures(traffic)
+    figures.update(cast_figures(traffic, read_journals(directory)))
+    figures["largest learned timeout (s)"] = traffic.peak_timeout
+    return figures
+
+
 def print_figures(title, figures):
     """Print ``figures`` (name -> value) as a two-column table."""
     width = max(len(name) for name in figures)
