@@ -74,7 +74,11 @@ def test_server_crash_times_out_backs_off_and_recovers(
     assert traffic.longest_call() <= traffic.peak_timeout + SPLAY + SLACK
     assert recovery is not None
     assert learned(topic) < traffic.peak_timeout
-    assert figures["casts lost"] == 0
+    # oslo.messaging acknowledges a message before it dispatches it (at
+    # most once): a cast the killed process had taken but not yet handled
+    # is gone with it. That window is a few instructions wide per client
+    # thread; nothing else may be lost, and nothing is handled twice.
+    assert figures["casts lost"] <= traffic.threads
     assert figures["casts received twice+"] == 0
     # Each call was answered at most once, and what timed out was never
     # answered.
