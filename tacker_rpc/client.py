@@ -79,7 +79,8 @@ def _connect_within_retry(transport, retry):
         ``CERTIFICATE_VERIFY_FAILED``) when no connection could be opened.
     """
     driver = getattr(transport, "_driver", None)
-    if retry is None or getattr(driver, "_reply_q", True) is not None:
+    unbounded = retry is None or retry < 0
+    if unbounded or getattr(driver, "_reply_q", True) is not None:
         return
     try:
         with driver._get_connection(rpc_common.PURPOSE_SEND, retry):
