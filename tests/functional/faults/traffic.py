@@ -215,3 +215,26 @@ def print_figures(title, figures):
               for name, value in figures.items()]
     lines.append(rule)
     print("\n".join(lines))
+
+
+def bounded(function, deadline):
+    """Run ``function()`` in a thread; return its result or raise its
+    exception, or fail the test if it is still blocked after ``deadline``
+    seconds (so a caller that hangs fails the test instead of hanging it).
+    """
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = function()
+        except Exception as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        raise AssertionError("caller still blocked after %ss" % deadline)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
