@@ -147,6 +147,10 @@ class BackingOffClient(oslo_messaging.RPCClient):
       and doc/backoff.rst.
     * Other exceptions change nothing; a context with an explicit timeout is
       never changed and never sleeps; ``cast()`` is never delayed.
+    * A call with ``retry`` set (not None nor negative) fails with
+      ``MessageDeliveryFailure`` naming the broker's error when no
+      connection can be opened within that many retries, the first call of
+      the process included.
     * What is learned is shared by every client of the process and is safe
       with any number of threads calling at once;
       :func:`tacker_rpc.rpc.get_backoff_snapshot` shows it and
