@@ -7,11 +7,13 @@ timeouts.
 import time
 
 import oslo_messaging
+from oslo_messaging._drivers import common as rpc_common
 from oslo_messaging.rpc import client as om_client
 
 from tacker_rpc import backoff
 from tacker_rpc import exceptions
 from tacker_rpc import opts
+from tacker_rpc import redact
 from tacker_rpc import serializer as rpc_serializer
 
 
@@ -41,6 +43,7 @@ class _BackingOffCallContext(om_client._CallContext):
                 % (method, self.target, _unsendable_argument(args))) from None
 
     def call(self, ctxt, method, **kwargs):
+        _connect_within_retry(self.transport, self.retry)
         if self.timeout is not None:
             return super().call(ctxt, method, **kwargs)
         settings = self._backoff_settings
@@ -60,6 +63,32 @@ class _BackingOffCallContext(om_client._CallContext):
         table.record_success(key, time.monotonic() - started, settings,
                              measured=attempt.measured)
         return result
+
+
+def _connect_within_retry(transport, retry):
+    """Fail a bounded call that cannot reach the broker instead of hanging.
+
+    oslo.messaging opens the connection its replies arrive on, at the first
+    call of a transport, with unlimited retries whatever the call's
+    ``retry``: a broker that refuses the client (a TLS certificate it does
+    not trust, a wrong password) blocks that call forever. Before the first
+    call with ``retry`` set, this opens a sending connection with that
+    ``retry``; it stays in the transport's pool for the call to use.
+
+    :raises MessageDeliveryFailure: naming the broker's error (for example
+        ``CERTIFICATE_VERIFY_FAILED``) when no connection could be opened.
+    """
+    driver = getattr(transport, "_driver", None)
+    unbounded = retry is None or retry < 0
+    if unbounded or getattr(driver, "_reply_q", True) is not None:
+        return
+    try:
+        with driver._get_connection(rpc_common.PURPOSE_SEND, retry):
+            pass
+    except Exception as exc:
+        raise oslo_messaging.MessageDeliveryFailure(
+            "cannot connect to the message broker (retry=%s): %s: %s"
+            % (retry, type(exc).__name__, redact.mask_url(exc))) from exc
 
 
 def _backing_off(call_context, settings):
@@ -118,6 +147,10 @@ class BackingOffClient(oslo_messaging.RPCClient):
       and doc/backoff.rst.
     * Other exceptions change nothing; a context with an explicit timeout is
       never changed and never sleeps; ``cast()`` is never delayed.
+    * A call with ``retry`` set (not None nor negative) fails with
+      ``MessageDeliveryFailure`` naming the broker's error when no
+      connection can be opened within that many retries, the first call of
+      the process included.
     * What is learned is shared by every client of the process and is safe
       with any number of threads calling at once;
       :func:`tacker_rpc.rpc.get_backoff_snapshot` shows it and

@@ -23,9 +23,17 @@ class InvalidTransportURL(TackerRpcError, ValueError):
     """The configured transport URL is malformed or names no known driver."""
 
 
+class InvalidConfiguration(TackerRpcError, ValueError):
+    """An option names something unusable, for example a missing file."""
+
+
 class InvalidContext(TackerRpcError, ValueError):
     """A request context cannot be serialized or rebuilt."""
 
 
 class SerializationError(TackerRpcError, TypeError):
     """An RPC argument or result cannot be sent as JSON."""
+
+
+class InvalidMessage(TackerRpcError, ValueError):
+    """An incoming RPC message does not have the shape of one."""

@@ -5,12 +5,16 @@ there.
 """
 
 import logging
+import os
 
+from oslo_config import cfg
 import oslo_messaging
-from oslo_messaging.rpc import dispatcher
+from oslo_messaging.rpc import dispatcher as om_dispatcher
+from oslo_messaging.rpc import server as om_server
 
 from tacker_rpc import backoff
 from tacker_rpc import client
+from tacker_rpc import dispatcher
 from tacker_rpc import exceptions
 from tacker_rpc import executor
 from tacker_rpc import opts
@@ -59,6 +63,8 @@ def init(conf):
 
     :raises InvalidTransportURL: when ``transport_url`` is malformed or its
         scheme names no installed driver.
+    :raises InvalidConfiguration: when TLS is on and a certificate file
+        option names a file that does not exist.
     """
     global _conf, _transport, _notification_transport, _notifier
     _refuse_second_init()
@@ -130,16 +136,20 @@ def get_server(target, endpoints, serializer=None):
     :class:`tacker_rpc.executor.StallGrowingExecutor` unless the
     ``rpc_executor_grow_after`` option is 0 (then on oslo.messaging's
     threading executor). Its access policy refuses methods whose name
-    starts with ``_``. Call ``start()`` on it.
+    starts with ``_``. A message without a method name or with arguments
+    that are not a dict is refused with
+    :class:`~tacker_rpc.exceptions.InvalidMessage` (logged; sent back to a
+    caller). Call ``start()`` on it.
     """
     client.check_target(target)
     if not isinstance(endpoints, (list, tuple)):
         raise TypeError("endpoints must be a list of objects, got %s"
                         % type(endpoints).__name__)
-    server = oslo_messaging.get_rpc_server(
-        _require_transport(), target, list(endpoints), executor="threading",
-        serializer=RequestContextSerializer(serializer),
-        access_policy=dispatcher.DefaultRPCAccessPolicy)
+    checking_dispatcher = dispatcher.CheckingRPCDispatcher(
+        list(endpoints), RequestContextSerializer(serializer),
+        om_dispatcher.DefaultRPCAccessPolicy)
+    server = om_server.RPCServer(_require_transport(), target,
+                                 checking_dispatcher, "threading")
     if _conf.rpc_executor_grow_after > 0:
         executor.install(server, _conf.rpc_executor_grow_after)
     return server
@@ -197,13 +207,39 @@ def _make_transport(factory, conf, url_of):
     # A malformed host part (a port that is not a number, an unclosed IPv6
     # bracket) reaches us as the ValueError of urllib or oslo.utils.
     try:
-        return factory(conf, allowed_remote_exmods=get_allowed_exmods())
+        transport = factory(conf, allowed_remote_exmods=get_allowed_exmods())
     except (oslo_messaging.InvalidTransportURL,
             oslo_messaging.DriverLoadFailure, ValueError) as exc:
         option, url = url_of(conf)
         raise exceptions.InvalidTransportURL(
             "%s %s is not usable: %s" % (
                 option, redact.mask_url(url), redact.mask_url(exc))) from None
+    try:
+        _check_tls_files(conf)
+    except Exception:
+        transport.cleanup()
+        raise
+    return transport
+
+
+def _check_tls_files(conf):
+    """Refuse TLS files that do not exist, which the driver would only
+    report, at every connection attempt, as ``[Errno 2] No such file``."""
+    try:
+        rabbit = conf.oslo_messaging_rabbit
+    except cfg.NoSuchOptError:  # a driver other than rabbit
+        return
+    if not rabbit.ssl:
+        return
+    for name in ("ssl_ca_file", "ssl_cert_file", "ssl_key_file"):
+        path = rabbit[name]
+        if path and not os.path.isfile(path):
+            raise exceptions.InvalidConfiguration(
+                "[oslo_messaging_rabbit] %s = %s: no such file; TLS to the "
+                "broker cannot start without it" % (name, path))
+    if not rabbit.ssl_ca_file:
+        LOG.warning("TLS to the broker without [oslo_messaging_rabbit] "
+                    "ssl_ca_file: the broker's certificate is not verified")
 
 
 def _rpc_url(conf):

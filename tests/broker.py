@@ -6,10 +6,12 @@ directory, so several can run side by side and none touches a broker the
 tests did not start. Every process it starts is stopped by pid.
 """
 
+import json
 import os
 import shutil
 import signal
 import socket
+import tempfile
 
 from pifpaf.drivers import rabbitmq
 
@@ -52,11 +54,26 @@ def free_port_block(size, start=21000, stop=30000):
     raise RuntimeError("no free block of %d ports for RabbitMQ" % size)
 
 
+class _ConfiguredRabbitMQDriver(rabbitmq.RabbitMQDriver):
+    """pifpaf's driver, starting nodes with a RabbitMQ configuration file
+    (pifpaf has no option for one)."""
+
+    def __init__(self, config_file, **kwargs):
+        super().__init__(**kwargs)
+        self._config_file = config_file
+
+    def start_node(self, nodename):
+        self.env["RABBITMQ_CONFIG_FILE"] = self._config_file
+        return super().start_node(nodename)
+
+
 class RabbitBroker:
     """One private RabbitMQ node, or a three-node cluster.
 
     :param cluster: start three clustered nodes instead of one.
     :param name: prefix of the Erlang node names.
+    :param tls: ``(certfile, keyfile)`` of a server certificate: the node
+        also listens with TLS on loopback port :attr:`tls_port`.
     """
 
     USERNAME = rabbitmq.RabbitMQDriver.DEFAULT_USERNAME
@@ -64,14 +81,30 @@ class RabbitBroker:
 
     _started = 0
 
-    def __init__(self, cluster=False, name="trpc"):
+    def __init__(self, cluster=False, name="trpc", tls=None):
         require_rabbitmq_server()
         RabbitBroker._started += 1
         self.cluster = cluster
-        self.port = free_port_block(3 if cluster else 1)
+        self.port = free_port_block(3 if cluster else 2 if tls else 1)
         self.name = "%s%d-%d" % (name, os.getpid(), RabbitBroker._started)
-        self._driver = rabbitmq.RabbitMQDriver(
-            port=self.port, nodename=self.name, cluster=cluster)
+        self.tls_port = None
+        if tls:
+            self.tls_port = self.port + 1
+            self._config_dir = tempfile.mkdtemp(prefix="trpc-rabbit-")
+            config_file = os.path.join(self._config_dir, "rabbitmq.conf")
+            with open(config_file, "w") as config:
+                config.write(
+                    "listeners.ssl.default = 127.0.0.1:%d\n"
+                    "ssl_options.certfile = %s\n"
+                    "ssl_options.keyfile = %s\n"
+                    "ssl_options.verify = verify_none\n"
+                    "ssl_options.fail_if_no_peer_cert = false\n"
+                    % (self.tls_port, tls[0], tls[1]))
+            self._driver = _ConfiguredRabbitMQDriver(
+                config_file, port=self.port, nodename=self.name)
+        else:
+            self._driver = rabbitmq.RabbitMQDriver(
+                port=self.port, nodename=self.name, cluster=cluster)
 
     def start(self):
         self._driver.setUp()
@@ -79,6 +112,8 @@ class RabbitBroker:
 
     def stop(self):
         self._driver.cleanUp()
+        if self.tls_port:
+            shutil.rmtree(self._config_dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()
@@ -107,6 +142,11 @@ class RabbitBroker:
                          for i in indexes)
         return "rabbit://%s/%s" % (hosts, vhost)
 
+    def tls_url(self, username=USERNAME, password=PASSWORD):
+        """Transport URL of the TLS listener (see ``tls``)."""
+        return "rabbit://%s:%s@127.0.0.1:%d/" % (username, password,
+                                                 self.tls_port)
+
     def node_pid(self, index=0):
         """Process id of a node's rabbitmq-server process group leader."""
         return self._driver._process[self.nodes[index]].pid
@@ -124,5 +164,15 @@ class RabbitBroker:
         self._driver.stop_node(self.nodes[index])
 
     def rabbitmqctl(self, *args, index=0):
-        """Run ``rabbitmqctl`` against a node."""
-        self._driver.rabbitmqctl(self.nodes[index], list(args))
+        """Run ``rabbitmqctl`` against a node; returns its output."""
+        _, output = self._driver._exec(
+            ["rabbitmqctl", "-n", self.nodes[index]] + list(args),
+            stdout=True, path=self._driver._path, env=self._driver.env)
+        return output.decode()
+
+    def connection_ports(self, index=0):
+        """The AMQP port (hence the node, see :attr:`ports`) of every client
+        connection of the cluster, as seen from node ``index``."""
+        output = self.rabbitmqctl("list_connections", "port", "-q",
+                                  "--formatter", "json", index=index)
+        return [entry["port"] for entry in json.loads(output)]

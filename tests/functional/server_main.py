@@ -16,6 +16,7 @@ import logging
 import sys
 
 from oslo_config import cfg
+from oslo_messaging import opts as om_opts
 from oslo_service import service as oslo_service
 
 from tacker_rpc import opts
@@ -45,7 +46,9 @@ def main(argv=None):
     conf = cfg.ConfigOpts()
     conf([], project="tacker_rpc_test")
     opts.register_opts(conf)
-    for group, options in oslo_service.list_opts():
+    # oslo.messaging's driver groups ([oslo_messaging_rabbit]) too, so that
+    # --set can override them before rpc.init creates the transport.
+    for group, options in oslo_service.list_opts() + om_opts.list_opts():
         conf.register_opts(options, group=group)
     conf.set_override("transport_url", args.transport_url)
     conf.set_override("graceful_shutdown_timeout", 30)
