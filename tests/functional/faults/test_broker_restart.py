@@ -64,7 +64,11 @@ def test_broker_restart_reconnects_everyone(own_broker, rpc_on, servers,
     bound = max(RESPONSE_TIMEOUT, traffic.peak_timeout) + SPLAY + SLACK
     assert traffic.longest_call() <= bound
     assert figures["casts lost"] == 0
-    assert figures["casts received twice+"] == 0
+    # At least once across a broker stop: a cast whose publisher confirm
+    # (one in flight per client thread) or whose ack (one per server) was
+    # lost with the broker comes again. Nothing else may repeat.
+    assert figures["casts received twice+"] <= (
+        traffic.threads + len(daemons))
     assert not traffic.casts_failed
     for daemon in daemons:
         assert daemon.proc.poll() is None

@@ -126,7 +126,11 @@ def test_killing_the_connected_node_loses_nothing(cluster, rpc_on, servers,
     assert set(before) == {cluster.nodes[victim]}
     assert cluster.nodes[victim] not in after
     assert figures["casts lost"] == 0
-    assert figures["casts received twice+"] == 0
+    # At least once across a node kill: a cast whose publisher confirm
+    # (one in flight per client thread) or whose ack (one per server) died
+    # with the node comes again. Nothing else may repeat.
+    assert figures["casts received twice+"] <= (
+        traffic.threads + len(daemons))
     assert not traffic.casts_failed
     # The last round of every thread was answered: calls resumed.
     last = {call.token.rsplit("-", 1)[0]: call for call in
