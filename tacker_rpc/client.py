@@ -53,8 +53,9 @@ class _BackingOffCallContext(om_client._CallContext):
         attempt = table.start_call(key, settings)
         started = time.monotonic()
         try:
-            result = _with_timeout(self, attempt.timeout).call(
-                ctxt, method, **kwargs)
+            # Straight to oslo.messaging's call: the checks above are done.
+            result = super(_BackingOffCallContext, _with_timeout(
+                self, attempt.timeout)).call(ctxt, method, **kwargs)
         except oslo_messaging.MessagingTimeout:
             splay = table.record_timeout(key, attempt.timeout, settings)
             if splay:
