@@ -65,7 +65,9 @@ class BackoffSettings:
     """The knobs of the policy, read from configuration by the client.
 
     :param default_timeout: where every method starts and the floor of
-        recovery (``rpc_response_timeout``), in seconds.
+        recovery (``rpc_response_timeout``), in seconds. 0, as in
+        oslo.messaging, means calls do not wait for an answer: every call
+        times out at once, nothing grows and no caller pauses.
     :param max_timeout: ceiling of growth (``rpc_response_max_timeout``).
     :param recovery: whether answers bring a grown timeout back down.
     :param max_splay: upper bound of the pause after a timeout; 0 disables it.
@@ -79,11 +81,11 @@ class BackoffSettings:
     latency_multiple: float = 2.0
 
     def __post_init__(self):
-        if not self.default_timeout > 0:
-            raise ValueError("default_timeout must be > 0, got %r"
+        if not self.default_timeout >= 0:
+            raise ValueError("default_timeout must be >= 0, got %r"
                              % (self.default_timeout,))
-        if not self.max_timeout > 0:
-            raise ValueError("max_timeout must be > 0, got %r"
+        if not self.max_timeout >= 0:
+            raise ValueError("max_timeout must be >= 0, got %r"
                              % (self.max_timeout,))
         if self.max_splay < 0:
             raise ValueError("max_splay must be >= 0, got %r"

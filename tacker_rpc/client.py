@@ -11,6 +11,7 @@ from oslo_messaging._drivers import common as rpc_common
 from oslo_messaging.rpc import client as om_client
 
 from tacker_rpc import backoff
+from tacker_rpc import deadline
 from tacker_rpc import exceptions
 from tacker_rpc import opts
 from tacker_rpc import redact
@@ -20,19 +21,19 @@ from tacker_rpc import serializer as rpc_serializer
 class _BackingOffCallContext(om_client._CallContext):
     """A prepared call context whose calls learn their timeout.
 
-    When the context has no explicit timeout, :meth:`call` asks the shared
-    :data:`backoff.TIMEOUTS` table for the method's timeout, reports the
-    outcome, and after a ``MessagingTimeout`` pauses for the splay before
-    re-raising. A context with an explicit timeout behaves exactly like
-    oslo.messaging's.
+    When the context has no explicit timeout, :meth:`call` reads the
+    backoff options as they are now, asks the shared
+    :data:`backoff.TIMEOUTS` table for the method's timeout, makes the call
+    within that deadline (publishing included, see
+    :mod:`tacker_rpc.deadline`), reports the outcome, and after a
+    ``MessagingTimeout`` pauses for the splay before re-raising. A context
+    with an explicit timeout behaves exactly like oslo.messaging's.
     """
 
-    _backoff_settings = None
     _timeouts = backoff.TIMEOUTS
 
     def prepare(self, *args, **kwargs):
-        return _backing_off(super().prepare(*args, **kwargs),
-                            self._backoff_settings)
+        return _backing_off(super().prepare(*args, **kwargs))
 
     def _make_message(self, ctxt, method, args):
         try:
@@ -46,24 +47,37 @@ class _BackingOffCallContext(om_client._CallContext):
         _connect_within_retry(self.transport, self.retry)
         if self.timeout is not None:
             return super().call(ctxt, method, **kwargs)
-        settings = self._backoff_settings
+        settings = opts.backoff_settings(self.conf)
         table = self._timeouts
         key = backoff.CallKey(self.target.topic, self.target.namespace,
                               method)
         attempt = table.start_call(key, settings)
         started = time.monotonic()
+        deadline.begin(attempt.timeout)
         try:
             # Straight to oslo.messaging's call: the checks above are done.
             result = super(_BackingOffCallContext, _with_timeout(
                 self, attempt.timeout)).call(ctxt, method, **kwargs)
         except oslo_messaging.MessagingTimeout:
-            splay = table.record_timeout(key, attempt.timeout, settings)
-            if splay:
-                time.sleep(splay)
+            _pause_after_timeout(table, key, attempt, settings)
             raise
+        except Exception as exc:
+            passed = deadline.expired_as_timeout(exc)
+            if passed is None:
+                raise
+            _pause_after_timeout(table, key, attempt, settings)
+            raise passed from None
+        finally:
+            deadline.end()
         table.record_success(key, time.monotonic() - started, settings,
                              measured=attempt.measured)
         return result
+
+
+def _pause_after_timeout(table, key, attempt, settings):
+    splay = table.record_timeout(key, attempt.timeout, settings)
+    if splay:
+        time.sleep(splay)
 
 
 def _connect_within_retry(transport, retry):
@@ -92,9 +106,8 @@ def _connect_within_retry(transport, retry):
             % (retry, type(exc).__name__, redact.mask_url(exc))) from exc
 
 
-def _backing_off(call_context, settings):
+def _backing_off(call_context):
     call_context.__class__ = _BackingOffCallContext
-    call_context._backoff_settings = settings
     return call_context
 
 
@@ -156,8 +169,21 @@ class BackingOffClient(oslo_messaging.RPCClient):
       with any number of threads calling at once;
       :func:`tacker_rpc.rpc.get_backoff_snapshot` shows it and
       :func:`tacker_rpc.rpc.add_backoff_observer` reports every change.
-    * Options are read when the client is built: build a new client to pick
-      up a changed ``rpc_response_timeout``.
+    * The backoff options (``rpc_response_timeout``,
+      ``rpc_response_max_timeout``, ``rpc_backoff_*``) are read at every
+      call: ``set_override``, ``clear_override`` and reloaded or mutated
+      configuration files take effect on the next call. An unusable value
+      raises ``InvalidConfiguration`` naming the option, when the client
+      is built or at the call after it was set.
+    * ``rpc_response_timeout = 0`` means, as in oslo.messaging, that calls
+      do not wait for an answer: they raise ``MessagingTimeout`` at once,
+      nothing grows and no caller pauses. Casts are unaffected.
+    * Deadline: a backed-off call returns or raises within its timeout plus
+      the splay, the time spent publishing and reconnecting included; while
+      the broker is unreachable it may end up to one reconnection pause
+      (:func:`tacker_rpc.deadline.reconnect_pause_bound`) past its deadline,
+      and then raises :class:`tacker_rpc.deadline.DeadlinePassed`, a
+      ``MessagingTimeout``. See :mod:`tacker_rpc.deadline`.
     """
 
     def __init__(self, transport, target, timeout=None, version_cap=None,
@@ -171,7 +197,9 @@ class BackingOffClient(oslo_messaging.RPCClient):
                          call_monitor_timeout=call_monitor_timeout,
                          transport_options=transport_options,
                          _manual_load=_manual_load)
-        self._backoff_settings = opts.backoff_settings(self.conf)
+        # Refuse unusable options now rather than at the first call.
+        opts.backoff_settings(self.conf)
+        deadline.install(transport)
 
     def prepare(self, *args, **kwargs):
         """Prepare a method invocation context.
@@ -180,8 +208,7 @@ class BackingOffClient(oslo_messaging.RPCClient):
         context backs off as described on the class unless ``timeout`` is
         given here or to the client.
         """
-        return _backing_off(super().prepare(*args, **kwargs),
-                            self._backoff_settings)
+        return _backing_off(super().prepare(*args, **kwargs))
 
     @staticmethod
     def set_max_timeout(max_timeout):

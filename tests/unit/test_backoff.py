@@ -9,6 +9,7 @@ import oslo_messaging
 import pytest
 
 from tacker_rpc import backoff
+from tacker_rpc import exceptions
 from tacker_rpc import rpc
 
 TOPIC = "backoff-topic"
@@ -429,3 +430,59 @@ def test_many_threads_mixing_outcomes_keep_the_table_consistent(
     if not backoff_rpc.recovery:
         assert set(sent) <= {1, 2, 4, 8, 10}
     assert 1 <= state.timeout <= 10
+
+
+def test_max_timeout_overridden_after_client_is_built(backoff_rpc):
+    conf = backoff_rpc(rpc_response_timeout=1)
+    client = client_for()
+    conf.set_override("rpc_response_max_timeout", 4)
+    assert timeouts_of(sender(), 5, client=client) == [1, 2, 4, 4, 4]
+
+
+def test_response_timeout_overridden_after_client_is_built(backoff_rpc):
+    conf = backoff_rpc(rpc_response_timeout=1)
+    client = client_for()
+    conf.set_override("rpc_response_timeout", 3)
+    assert timeouts_of(sender(), 2, client=client, method="fresh") == [3, 6]
+    conf.clear_override("rpc_response_timeout")
+    assert timeouts_of(sender(), 1, client=client, method="other") == [
+        conf.rpc_response_timeout]
+
+
+def test_mutated_config_file_takes_effect_on_next_call(backoff_rpc,
+                                                       tmp_path):
+    conf = backoff_rpc(rpc_response_timeout=1)
+    conf.clear_override("rpc_response_max_timeout")
+    path = tmp_path / "service.conf"
+    path.write_text("[DEFAULT]\nrpc_response_max_timeout = 8\n")
+    conf(["--config-file", str(path)], project="tacker_rpc_test")
+    client = client_for()
+    assert timeouts_of(sender(), 5, client=client) == [1, 2, 4, 8, 8]
+    path.write_text("[DEFAULT]\nrpc_response_max_timeout = 2\n")
+    conf.mutate_config_files()
+    assert timeouts_of(sender(), 3, client=client, method="next") == [
+        1, 2, 2]
+
+
+def test_zero_response_timeout_means_calls_do_not_wait(backoff_rpc):
+    backoff_rpc(rpc_response_timeout=0)
+    client = client_for()
+    assert timeouts_of(sender(), 3, client=client) == [0, 0, 0]
+    assert backoff_rpc.sleeps == []
+    assert learned().timeout == 0
+    sender().outcome = None
+    client.cast({}, "refresh")
+    assert sender().methods[-1] == "refresh"
+
+
+def test_negative_response_timeout_is_refused_naming_the_option(
+        backoff_rpc):
+    conf = backoff_rpc(rpc_response_timeout=1)
+    client = client_for()
+    conf.set_override("rpc_response_timeout", -1)
+    with pytest.raises(exceptions.InvalidConfiguration,
+                       match=r"\[DEFAULT\] rpc_response_timeout = -1"):
+        client.call({}, "work")
+    with pytest.raises(exceptions.InvalidConfiguration,
+                       match="rpc_response_timeout"):
+        client_for()

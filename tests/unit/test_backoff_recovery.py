@@ -311,7 +311,7 @@ def test_latency_multiple_sets_the_floor_of_recovery(multiple):
 
 
 @pytest.mark.parametrize("field, value", [
-    ("default_timeout", 0), ("max_timeout", -1), ("max_splay", -0.1),
+    ("default_timeout", -1), ("max_timeout", -1), ("max_splay", -0.1),
     ("latency_multiple", 0.5)])
 def test_settings_refuse_bad_values(field, value):
     with pytest.raises(ValueError, match=field):

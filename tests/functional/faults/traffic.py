@@ -21,6 +21,14 @@ import typing
 import oslo_messaging
 
 from tacker_rpc import backoff
+from tacker_rpc import deadline
+from tacker_rpc import opts
+
+#: What a loaded two-core machine may add between a timed wait's expiry and
+#: the waiting thread running again. The toolkit promises nothing about the
+#: operating system's scheduling; this is the only allowance a call bound
+#: gets beyond the promise.
+SCHEDULING_ALLOWANCE = 0.5
 
 
 @dataclasses.dataclass
@@ -159,6 +167,20 @@ class Traffic:
 
     def longest_call(self):
         return max(call.duration for call in self.calls)
+
+
+def call_bound(traffic, conf, broker_unreachable):
+    """The longest a call of ``traffic`` may take under the whole-call
+    deadline (tacker_rpc.deadline): the largest timeout in force plus the
+    splay (``rpc_backoff_max_splay``), plus, when the broker was
+    unreachable during the stream, one reconnection pause of the driver
+    configured by ``conf``, plus :data:`SCHEDULING_ALLOWANCE`."""
+    settings = opts.backoff_settings(conf)
+    bound = (max(settings.default_timeout, traffic.peak_timeout)
+             + settings.max_splay + SCHEDULING_ALLOWANCE)
+    if broker_unreachable:
+        bound += deadline.reconnect_pause_bound(conf)
+    return bound
 
 
 def read_journals(directory):
