@@ -242,6 +242,16 @@ def test_cast_is_never_delayed_nor_learned(backoff_rpc):
     assert learned() is None
 
 
+def test_cast_that_cannot_be_delivered_raises(backoff_rpc):
+    # tacker's behaviour; neutron-lib's client later chose to log and
+    # swallow it, which leaves the caller believing the cast went out.
+    backoff_rpc()
+    sender().outcome = oslo_messaging.MessageDeliveryFailure("no broker")
+    with pytest.raises(oslo_messaging.MessageDeliveryFailure,
+                       match="no broker"):
+        client_for().cast({}, "work")
+
+
 def test_namespace_and_method_are_tracked_separately(backoff_rpc):
     backoff_rpc()
     send = sender()
