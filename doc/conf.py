@@ -16,7 +16,6 @@ exclude_patterns = ["build"]
 # reads like the module's own docstring.
 autodoc_member_order = "bysource"
 autodoc_default_options = {"show-inheritance": True}
-autoclass_content = "both"
 
 html_theme = "alabaster"
 html_static_path = []
