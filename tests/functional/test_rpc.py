@@ -5,6 +5,7 @@ Most tests share two daemons, ``alpha`` and ``beta``, consuming one topic
 each other's work.
 """
 
+import functools
 import signal
 import threading
 import time
@@ -18,6 +19,7 @@ from tacker_rpc import backoff
 from tacker_rpc import context
 from tacker_rpc import exceptions
 from tacker_rpc import rpc
+from tests import polling
 from tests.config import make_conf
 from tests.functional import remote_errors
 from tests.functional.conftest import ServerProcess
@@ -26,6 +28,8 @@ HOSTS = ("alpha", "beta")
 
 #: Long enough never to expire in a test that expects an answer.
 PATIENT = 30
+
+wait_until = functools.partial(polling.wait_until, deadline=PATIENT)
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +61,6 @@ def token():
 def recorded(topic, host):
     return client_for(topic, server=host).prepare(timeout=PATIENT).call(
         {}, "get_recorded")
-
-
-def wait_until(condition, deadline=PATIENT, what="condition"):
-    """Poll ``condition()`` until it returns something true; return it."""
-    end = time.monotonic() + deadline
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > end:
-            raise AssertionError("%s not met within %ss" % (what, deadline))
-        time.sleep(0.1)
 
 
 def assert_still_serving(topic, host):

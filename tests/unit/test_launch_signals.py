@@ -13,10 +13,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from tests.polling import wait_until
 from tests.unit import launched_service
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -50,17 +50,6 @@ def _workers(parent_pid):
     return sorted(pids)
 
 
-def _wait_for(condition, limit, what):
-    end = time.monotonic() + limit
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError("%s: not within %ss" % (what, limit))
-        time.sleep(0.1)
-
-
 @pytest.fixture
 def daemon():
     """``daemon(workers)``: the launched service as a subprocess, killed
@@ -86,15 +75,16 @@ def daemon():
 def _wait_replaced(proc, old, what):
     def replaced():
         now = _workers(proc.pid)
-        return now if len(now) == len(old) and not set(now) & set(old) \
-            else None
-    return _wait_for(replaced, STOP_LIMIT, what)
+        if len(now) == len(old) and not set(now) & set(old):
+            return now
+        return None
+    return wait_until(replaced, STOP_LIMIT, what)
 
 
 def test_one_worker_runs_in_a_child_that_the_parent_respawns(daemon):
     proc = daemon(1)
-    [worker] = _wait_for(lambda: _workers(proc.pid), STARTUP_LIMIT,
-                         "a forked worker")
+    [worker] = wait_until(lambda: _workers(proc.pid), STARTUP_LIMIT,
+                          "a forked worker")
     assert worker != proc.pid
 
     os.kill(worker, signal.SIGTERM)
@@ -113,9 +103,9 @@ def test_one_worker_runs_in_a_child_that_the_parent_respawns(daemon):
 
 def test_sigterm_to_the_parent_stops_every_worker(daemon):
     proc = daemon(2)
-    workers = _wait_for(lambda: len(_workers(proc.pid)) == 2
-                        and _workers(proc.pid), STARTUP_LIMIT,
-                        "two forked workers")
+    workers = wait_until(
+        lambda: len(_workers(proc.pid)) == 2 and _workers(proc.pid),
+        STARTUP_LIMIT, "two forked workers")
     os.kill(proc.pid, signal.SIGTERM)
     assert proc.wait(STOP_LIMIT) == 0
     for worker in workers:
