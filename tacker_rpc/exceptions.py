@@ -37,3 +37,27 @@ class SerializationError(TackerRpcError, TypeError):
 
 class InvalidMessage(TackerRpcError, ValueError):
     """An incoming RPC message does not have the shape of one."""
+
+
+class InvalidArguments(TackerRpcError, TypeError):
+    """Arguments that do not match what a declared method takes.
+
+    Raised by a declared client before anything is sent, and by a declared
+    server, which refuses the request without calling the method. ``field``
+    names the argument at fault and ``method`` the method; both travel to
+    the caller with the exception (oslo.messaging sends ``kwargs``).
+    """
+
+    def __init__(self, message, field=None, method=None):
+        super().__init__(message)
+        self.field = field
+        self.method = method
+        self.kwargs = {"field": field, "method": method}
+
+
+class InvalidDeclaration(TackerRpcError, TypeError):
+    """A declared RPC API, method or field cannot be used as written."""
+
+
+class ImplementationMismatch(TackerRpcError, TypeError):
+    """A manager does not implement the API it declares it implements."""
