@@ -17,6 +17,7 @@ from tacker_rpc import client
 from tacker_rpc import dispatcher
 from tacker_rpc import exceptions
 from tacker_rpc import executor
+from tacker_rpc import implementation
 from tacker_rpc import opts
 from tacker_rpc import redact
 from tacker_rpc.serializer import RequestContextSerializer
@@ -139,14 +140,17 @@ def get_server(target, endpoints, serializer=None):
     starts with ``_``. A message without a method name or with arguments
     that are not a dict is refused with
     :class:`~tacker_rpc.exceptions.InvalidMessage` (logged; sent back to a
-    caller). Call ``start()`` on it.
+    caller). A manager marked with ``api.implements`` is checked against
+    its declared APIs (:mod:`tacker_rpc.implementation`) and served
+    through argument checks. Call ``start()`` on it.
     """
     client.check_target(target)
     if not isinstance(endpoints, (list, tuple)):
         raise TypeError("endpoints must be a list of objects, got %s"
                         % type(endpoints).__name__)
     checking_dispatcher = dispatcher.CheckingRPCDispatcher(
-        list(endpoints), RequestContextSerializer(serializer),
+        implementation.serving_endpoints(endpoints),
+        RequestContextSerializer(serializer),
         om_dispatcher.DefaultRPCAccessPolicy)
     server = om_server.RPCServer(_require_transport(), target,
                                  checking_dispatcher, "threading")

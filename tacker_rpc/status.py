@@ -23,6 +23,8 @@ import time
 import oslo_messaging
 
 import tacker_rpc
+from tacker_rpc import declaration
+from tacker_rpc import implementation
 from tacker_rpc import messaging
 
 #: RPC namespace of the status endpoint.
@@ -117,7 +119,10 @@ class StatusEndpoint:
         ``namespace`` and ``version`` (of the manager's ``target``, None
         without one) and ``methods``: a list of ``name``, ``signature``
         (arguments after the request context) and ``doc`` (first docstring
-        line, "" without one), sorted by name.
+        line, "" without one), sorted by name; ``apis``: each declared API
+        the manager implements (:func:`tacker_rpc.declaration.describe`:
+        its methods with kind, version, arguments, types and
+        descriptions), an empty list for a plain manager.
         """
         manager = self._service.manager
         target = getattr(manager, "target", None)
@@ -129,13 +134,17 @@ class StatusEndpoint:
             "namespace": getattr(target, "namespace", None),
             "version": getattr(target, "version", None),
             "methods": [] if manager is None else _public_methods(manager),
+            "apis": [declaration.describe(api) for api
+                     in implementation.implemented_apis(manager)],
         }
 
 
 def _public_methods(manager):
+    served = implementation.served_names(manager)
     methods = []
     for name, member in inspect.getmembers(manager, inspect.ismethod):
-        if name.startswith("_"):
+        if name.startswith("_") or (served is not None
+                                    and name not in served):
             continue
         doc = inspect.getdoc(member) or ""
         methods.append({"name": name, "signature": _arguments(member),

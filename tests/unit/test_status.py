@@ -49,7 +49,8 @@ def test_describe_lists_public_methods_without_the_context():
              "signature": "(name, size=1, *extra, flavor=None, **options)",
              "doc": "Build something."},
             {"name": "undocumented", "signature": "()", "doc": ""},
-        ]}
+        ],
+        "apis": []}
 
 
 def test_describe_without_manager():
