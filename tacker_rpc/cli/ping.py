@@ -9,23 +9,18 @@ casts its status back to the reply topic; replies are collected for
 afterwards.
 """
 
-import logging
-import queue
 import time
-import uuid
 
 import oslo_messaging
 
+from tacker_rpc import discovery
 from tacker_rpc import rpc
 from tacker_rpc import status
-from tacker_rpc.cli import broker
 from tacker_rpc.cli import common
-
-LOG = logging.getLogger(__name__)
 
 COLUMNS = ("host", "pid", "version", "uptime", "in_flight", "rtt_ms")
 #: Seconds ``--all`` collects replies by default.
-DEFAULT_WAIT = 3.0
+DEFAULT_WAIT = discovery.DEFAULT_WAIT
 
 
 def register(subparsers):
@@ -78,60 +73,11 @@ def ping_one(topic, server, timeout):
     return answer
 
 
-class _ReplyCollector:
-    """Endpoint of the temporary reply topic: queues each status cast."""
-
-    def __init__(self):
-        self._replies = queue.Queue()
-
-    def status_reply(self, ctxt, status):
-        self._replies.put((time.monotonic(), status))
-
-    def _collect(self, sent, deadline):
-        answers = []
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return answers
-            try:
-                received, answer = self._replies.get(timeout=left)
-            except queue.Empty:
-                return answers
-            answer["rtt_ms"] = _ms(received - sent)
-            answers.append(answer)
-
-
 def discover(conf, topic, wait):
-    """Every server of ``topic`` that answers a fanout ping within
-    ``wait`` seconds, sorted by host, each with ``rtt_ms``: from the
-    fanout sent to its reply received.
-
-    Initializes ``rpc`` with ``conf`` for the time it takes, then deletes
-    the temporary reply topic's queues from the broker.
-    """
-    reply_topic = "tacker-rpc-ping-" + uuid.uuid4().hex
-    LOG.debug("collecting status replies on topic %s", reply_topic)
-    collector = _ReplyCollector()
-    try:
-        with common.rpc_transport(conf):
-            server = rpc.get_server(
-                oslo_messaging.Target(topic=reply_topic, server=reply_topic),
-                [collector])
-            server.start()
-            try:
-                sent = time.monotonic()
-                rpc.get_client(oslo_messaging.Target(
-                    topic=topic, fanout=True, namespace=status.NAMESPACE,
-                    version=status.VERSION)).cast(
-                        {}, "ping", reply_topic=reply_topic)
-                answers = collector._collect(sent, sent + wait)
-            finally:
-                server.stop()
-                server.wait()
-    finally:
-        broker.delete_queues(conf, [reply_topic,
-                                    "%s.%s" % (reply_topic, reply_topic)])
-    return sorted(answers, key=lambda a: (a["host"], a["pid"]))
+    """:func:`tacker_rpc.discovery.discover` with ``rpc`` initialized with
+    ``conf`` for the time it takes."""
+    with common.rpc_transport(conf):
+        return discovery.discover(topic, wait)
 
 
 def _ms(seconds):
