@@ -20,8 +20,6 @@ import inspect
 import re
 import typing
 
-from oslo_messaging import _utils as om_utils
-
 from tacker_rpc import exceptions
 from tacker_rpc import fields as fields_mod
 
@@ -126,6 +124,15 @@ def check_version(version, what):
             % (what, version))
 
 
+def version_covers(newest, version):
+    """Whether a side speaking ``newest`` understands ``version``: same
+    major, not newer (oslo.messaging's rule for servers and caps)."""
+    newest_parts = [int(part) for part in newest.split(".")] + [0]
+    parts = [int(part) for part in version.split(".")] + [0]
+    return (parts[0] == newest_parts[0]
+            and parts[1:3] <= newest_parts[1:3])
+
+
 def collect(api):
     """Check the API class ``api`` and store its declared methods.
 
@@ -141,7 +148,7 @@ def collect(api):
             elif name in declared:
                 del declared[name]
     for method in declared.values():
-        if not om_utils.version_is_compatible(api.version, method.since):
+        if not version_covers(api.version, method.since):
             raise exceptions.InvalidDeclaration(
                 "%s: since=%r is not within the API's version %r (same "
                 "major, not newer)" % (method.where, method.since,

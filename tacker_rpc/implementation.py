@@ -18,7 +18,6 @@ import inspect
 import logging
 
 import oslo_messaging
-from oslo_messaging import _utils as om_utils
 
 from tacker_rpc import declaration
 from tacker_rpc import exceptions
@@ -134,8 +133,8 @@ def _target_problems(manager, api):
     if target.namespace != api.namespace:
         problems.append("its target's namespace %r is not %s's %r" % (
             target.namespace, api.__name__, api.namespace))
-    if not om_utils.version_is_compatible(target.version or "1.0",
-                                          api.version):
+    if not declaration.version_covers(target.version or "1.0",
+                                      api.version):
         problems.append("its target's version %r is older than %s's %r" % (
             target.version, api.__name__, api.version))
     return problems

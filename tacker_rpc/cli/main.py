@@ -8,11 +8,12 @@ from tacker_rpc.cli import bench
 from tacker_rpc.cli import calls
 from tacker_rpc.cli import common
 from tacker_rpc.cli import demo
+from tacker_rpc.cli import describe
 from tacker_rpc.cli import doctor
 from tacker_rpc.cli import ping
 from tacker_rpc.cli import serve
 
-SUBCOMMANDS = (demo, serve, calls, ping, doctor, bench)
+SUBCOMMANDS = (demo, serve, calls, ping, describe, doctor, bench)
 
 LOG = logging.getLogger(__name__)
 
