@@ -150,6 +150,8 @@ class RPCAPI:
 
     :param version_cap: the newest version the servers understand; methods
         declared since a newer one are refused before sending.
+    :param topic: the topic to send to, when not the class's (for a topic
+        read from configuration).
     :param client_options: keyword arguments of
         :func:`tacker_rpc.rpc.get_client` (``timeout``, ``retry``,
         ``serializer``...).
@@ -170,7 +172,9 @@ class RPCAPI:
                 "%s: %s would hide RPCAPI's own attributes; rename them"
                 % (cls.__name__, ", ".join(clashes)))
 
-    def __init__(self, version_cap=None, **client_options):
+    def __init__(self, version_cap=None, topic=None, **client_options):
+        if topic is not None:
+            self.topic = topic
         if not self.topic:
             raise exceptions.InvalidDeclaration(
                 "%s has no topic: set the class attribute topic"
@@ -190,6 +194,7 @@ class RPCAPI:
         ``prepare(server=host)`` sends to ``topic.host``,
         ``prepare(timeout=5)`` fixes the timeout."""
         prepared = object.__new__(type(self))
+        prepared.topic = self.topic
         prepared._bind_client(self.client.prepare(**options))
         return prepared
 
