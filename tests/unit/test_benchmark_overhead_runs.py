@@ -21,4 +21,6 @@ def test_overhead_benchmark_runs_and_writes_its_results(tmp_path):
             assert figures["oslo.messaging"] > 0
             assert figures["tacker_rpc"] > 0
             assert figures["ratio"] > 0
+    assert len(results["declared"]["rounds"]) == 2
+    assert results["declared"]["summary"]["declared_us"] > 0
     assert results["machine"]["cores"] >= 1
