@@ -14,6 +14,7 @@ from tacker_rpc import rpc
 from tacker_rpc import status
 from tests.functional.declared import EchoAPI
 from tests.functional.declared import InventoryAPI
+from tests.polling import wait_until
 
 DECLARED = "tests.functional.declared:InventoryManager"
 
@@ -26,21 +27,12 @@ def inventory(rpc_conf, topic, start_server):
     return InventoryAPI(topic=topic)
 
 
-def wait_for(predicate, seconds):
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def test_declared_client_and_declared_server(inventory):
     item = inventory.get_item({}, "i1", detail=True)
     assert (item["id"], item["detail"], item["host"]) == ("i1", True, "inv1")
     assert inventory.get_item({}, "i2")["detail"] is False
     inventory.record({}, "t1")
-    assert wait_for(lambda: inventory.recorded({}) == ["t1"], 10)
+    wait_until(lambda: inventory.recorded({}) == ["t1"], 10, "cast kept")
     assert inventory.newest({}) == "1.2"
     with pytest.raises(KeyError, match="boom"):
         inventory.fail({}, "boom")
@@ -54,7 +46,7 @@ def test_version_capped_call_is_refused_before_sending(inventory):
         capped.newest({})
     assert capped.get_item({}, "i1")["id"] == "i1"
     inventory.record({}, "sent")
-    assert wait_for(lambda: inventory.recorded({}) == ["sent"], 10)
+    wait_until(lambda: inventory.recorded({}) == ["sent"], 10, "cast kept")
     assert inventory.reached({})["methods"] == {"get_item": 1}
 
 
@@ -74,7 +66,7 @@ def test_bad_arguments_are_refused_by_the_server_naming_the_field(
         assert "argument %r %s" % (field, problem) in str(error.value)
     plain.prepare(version="1.1").cast({}, "record", token=["not", "str"])
     inventory.record({}, "good")
-    assert wait_for(lambda: inventory.recorded({}) == ["good"], 10)
+    wait_until(lambda: inventory.recorded({}) == ["good"], 10, "cast kept")
     assert inventory.reached({})["methods"] == {}
     assert inventory.get_item({}, "still served")["id"] == "still served"
 
@@ -98,9 +90,10 @@ def test_a_mismatching_manager_fails_at_start_naming_the_mismatch(
                 "has no argument 'detail' that InventoryAPI.get_item() "
                 "declares; MismatchedManager.record() requires 'when', "
                 "which InventoryAPI.record() does not declare")
-    assert wait_for(lambda: mismatch in server.log(), 60), server.log()
+    wait_until(lambda: mismatch in server.log(), 60, "mismatch logged")
     # The launcher's worker exits at start: nothing serves the topic.
-    assert wait_for(lambda: "exited with status 1" in server.log(), 30)
+    wait_until(lambda: "exited with status 1" in server.log(), 30,
+               "worker exit")
     with pytest.raises(oslo_messaging.MessagingTimeout):
         rpc.get_client(oslo_messaging.Target(topic=topic),
                        timeout=2).call({}, "echo", value=1)
