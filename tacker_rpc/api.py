@@ -45,7 +45,7 @@ What a caller may rely on:
 * Each declared method also has ``call_async(ctxt, ...)`` (a Future),
   ``bind(ctxt, ...)`` (a checked call for
   :func:`tacker_rpc.parallel.call_parallel`) and ``each_server(ctxt, ...,
-  hosts=None, timeout=None)`` (:func:`tacker_rpc.parallel.on_each_server`).
+  hosts=None, timeout=None)`` (:mod:`tacker_rpc.each_server`).
 * The server side (:mod:`tacker_rpc.implementation`): a manager that does
   not match its declarations fails when its server is made, and a request
   whose arguments do not match is refused, naming the field, without
@@ -58,6 +58,7 @@ import functools
 import oslo_messaging
 
 from tacker_rpc import declaration
+from tacker_rpc import each_server as each_server_mod
 from tacker_rpc import exceptions
 from tacker_rpc import messaging
 from tacker_rpc import parallel
@@ -110,7 +111,7 @@ class RemoteMethod:
 
     def each_server(self, ctxt, *args, hosts=None, timeout=None, **kwargs):
         """Send to every server of the topic: a dict host -> result or
-        exception (see :func:`tacker_rpc.parallel.on_each_server`)."""
+        exception (see :func:`tacker_rpc.each_server.call_each_server`)."""
         kwargs = self._checked(args, kwargs)
         method = self.method
         client = self._api.client
@@ -121,7 +122,8 @@ class RemoteMethod:
                                      version=method.since,
                                      namespace=namespace)
             return getattr(context, method.kind)(ctxt, method.name, **kwargs)
-        return parallel.on_each_server(self._api.topic, send, hosts, timeout)
+        return each_server_mod.on_each_server(self._api.topic, send, hosts,
+                                              timeout)
 
     def _checked(self, args, kwargs):
         if args:

@@ -14,11 +14,12 @@ from tacker_rpc import backoff
 from tacker_rpc import deadline
 from tacker_rpc import exceptions
 from tacker_rpc import opts
+from tacker_rpc import parallel
 from tacker_rpc import redact
 from tacker_rpc import serializer as rpc_serializer
 
 
-class _BackingOffCallContext(om_client._CallContext):
+class _BackingOffCallContext(parallel.AsyncCalls, om_client._CallContext):
     """A prepared call context whose calls learn their timeout.
 
     When the context has no explicit timeout, :meth:`call` reads the
@@ -138,7 +139,7 @@ def _unsendable_argument(args):
     return "an argument could not be serialized"
 
 
-class BackingOffClient(oslo_messaging.RPCClient):
+class BackingOffClient(parallel.AsyncCalls, oslo_messaging.RPCClient):
     """An oslo.messaging RPC client that backs off busy servers.
 
     It has the whole interface of :class:`oslo_messaging.RPCClient`. What a
@@ -161,6 +162,9 @@ class BackingOffClient(oslo_messaging.RPCClient):
       and doc/backoff.rst.
     * Other exceptions change nothing; a context with an explicit timeout is
       never changed and never sleeps; ``cast()`` is never delayed.
+    * ``call_async(ctxt, method, **kwargs)`` (here and on prepared
+      contexts) returns a ``concurrent.futures.Future`` of the call, run on
+      a shared bounded pool (:mod:`tacker_rpc.parallel`).
     * A call with ``retry`` set (not None nor negative) fails with
       ``MessageDeliveryFailure`` naming the broker's error when no
       connection can be opened within that many retries, the first call of

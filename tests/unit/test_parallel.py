@@ -8,6 +8,7 @@ import time
 import oslo_messaging
 import pytest
 
+from tacker_rpc import each_server
 from tacker_rpc import parallel
 from tacker_rpc import rpc
 from tests.unit.test_declared_api import Conductor
@@ -81,6 +82,15 @@ def test_call_async_returns_a_future(conductors):
     assert isinstance(failing.exception(10), TypeError)
 
 
+def test_clients_and_their_contexts_have_call_async(conductors):
+    client = rpc.get_client(oslo_messaging.Target(topic="conductor"))
+    assert client.call_async({}, "get_vnf", vnf_id="b").result(10) == {
+        "id": "b", "detail": False}
+    prepared = client.prepare(server="c2", timeout=5)
+    assert prepared.call_async({}, "get_vnf", vnf_id="c").result(10) == {
+        "id": "c", "detail": False}
+
+
 def test_call_parallel_mixes_plain_and_declared_calls(conductors):
     conductor = ConductorAPI()
     client = rpc.get_client(oslo_messaging.Target(topic="conductor"))
@@ -99,7 +109,7 @@ def test_call_each_server_discovers_the_servers(conductors):
     assert answers == {"c1": {"id": "x", "detail": False},
                        "c2": {"id": "x", "detail": False}}
     client = rpc.get_client(oslo_messaging.Target(topic="conductor"))
-    assert sorted(parallel.call_each_server(
+    assert sorted(each_server.call_each_server(
         client, {}, "get_vnf", vnf_id="y", timeout=4)) == ["c1", "c2"]
 
 
@@ -125,8 +135,8 @@ def test_on_each_server_reports_calls_still_running_as_timeouts():
         return (host, seconds <= 1)
 
     try:
-        answers = parallel.on_each_server("t", call, hosts=["a", "slow", "a"],
-                                          timeout=1)
+        answers = each_server.on_each_server(
+            "t", call, hosts=["a", "slow", "a"], timeout=1)
     finally:
         release.set()
     assert answers["a"] == ("a", True)
@@ -137,9 +147,9 @@ def test_on_each_server_reports_calls_still_running_as_timeouts():
 
 def test_each_server_with_no_server_is_empty(init_rpc):
     init_rpc()
-    assert parallel.on_each_server("nobody", None, timeout=0.5) == {}
+    assert each_server.on_each_server("nobody", None, timeout=0.5) == {}
     with pytest.raises(ValueError, match="timeout"):
-        parallel.on_each_server("t", None, hosts=["a"], timeout=0)
+        each_server.on_each_server("t", None, hosts=["a"], timeout=0)
 
 
 def test_call_each_server_names_an_undeclared_method(conductors):
