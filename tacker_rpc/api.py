@@ -111,7 +111,8 @@ class RemoteMethod:
 
     def each_server(self, ctxt, *args, hosts=None, timeout=None, **kwargs):
         """Send to every server of the topic: a dict host -> result or
-        exception (see :func:`tacker_rpc.each_server.call_each_server`)."""
+        exception (see :func:`tacker_rpc.each_server.call_each_server`).
+        Arguments named ``hosts`` or ``timeout`` must go positionally."""
         kwargs = self._checked(args, kwargs)
         method = self.method
         client = self._api.client
