@@ -10,7 +10,6 @@ import os
 from oslo_config import cfg
 import oslo_messaging
 from oslo_messaging.rpc import dispatcher as om_dispatcher
-from oslo_messaging.rpc import server as om_server
 
 from tacker_rpc import backoff
 from tacker_rpc import client
@@ -20,6 +19,7 @@ from tacker_rpc import executor
 from tacker_rpc import implementation
 from tacker_rpc import opts
 from tacker_rpc import redact
+from tacker_rpc import stopping
 from tacker_rpc.serializer import RequestContextSerializer
 
 LOG = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ def get_server(target, endpoints, serializer=None):
         implementation.serving_endpoints(endpoints),
         RequestContextSerializer(serializer),
         om_dispatcher.DefaultRPCAccessPolicy)
-    server = om_server.RPCServer(_require_transport(), target,
+    server = stopping.RPCServer(_require_transport(), target,
                                  checking_dispatcher, "threading")
     if _conf.rpc_executor_grow_after > 0:
         executor.install(server, _conf.rpc_executor_grow_after)

@@ -262,20 +262,9 @@ def _cell(value):
     return json.dumps(value, sort_keys=True, default=str)
 
 
-class _BenignAmqpWarnings(logging.Filter):
-    """Drops py-amqp's warning about frames that arrive on a channel
-    being closed, which it ignores: normal when consumers stop."""
-
-    def filter(self, record):
-        return not (record.name == "amqp" and str(record.msg).startswith(
-            "Received method %s during closing channel"))
-
-
 def setup_logging(debug, level=logging.WARNING):
     """Log to stderr through the password-masking filter."""
     handler = logging.StreamHandler(sys.stderr)
-    if not debug:
-        handler.addFilter(_BenignAmqpWarnings())
     handler.addFilter(redact.MaskingLogFilter())
     handler.setFormatter(logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -1,0 +1,58 @@
+"""How a server stops: the listener's bounded wait and the fanout consumers
+cancelled before their queues are deleted (tacker_rpc.stopping)."""
+
+import kombu
+from oslo_messaging._drivers import amqpdriver
+
+from tacker_rpc import stopping
+
+
+def test_idle_listener_wait_is_bounded_by_the_poll_interval(
+        init_rpc, memory_server):
+    assert hasattr(amqpdriver, "ACK_REQUEUE_EVERY_SECONDS_MAX"), (
+        "oslo.messaging hook amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX is "
+        "gone: tacker_rpc.stopping.bound_listener_wait must change")
+    init_rpc()
+    memory_server("bounded")
+    assert amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX <= stopping.POLL_INTERVAL
+
+
+def test_fanout_consumer_is_cancelled_before_its_queue_is_deleted(
+        init_rpc, memory_server, monkeypatch):
+    events = []
+    cancel, delete = kombu.Queue.cancel, kombu.Queue.delete
+
+    def recording_cancel(queue, tag):
+        events.append(("cancel", queue.name))
+        return cancel(queue, tag)
+
+    def recording_delete(queue, *args, **kwargs):
+        events.append(("delete", queue.name))
+        return delete(queue, *args, **kwargs)
+
+    monkeypatch.setattr(kombu.Queue, "cancel", recording_cancel)
+    monkeypatch.setattr(kombu.Queue, "delete", recording_delete)
+    init_rpc()
+    server = memory_server("quiet")
+    poll_listener = server.listener._poll_style_listener
+    assert isinstance(poll_listener, amqpdriver.AMQPListener), (
+        "oslo.messaging hook listener._poll_style_listener is gone: "
+        "tacker_rpc.stopping.cancel_fanout_consumers_on_close must change")
+    assert isinstance(poll_listener.conn.connection._consumers, dict), (
+        "oslo.messaging hook conn.connection._consumers is gone: "
+        "tacker_rpc.stopping.cancel_fanout_consumers_on_close must change")
+    server.stop()
+    server.wait()
+    fanout = [name for _, name in events if name.startswith("quiet_fanout_")]
+    assert fanout, events
+    assert events.index(("cancel", fanout[0])) < events.index(
+        ("delete", fanout[0])), events
+
+
+def test_a_listener_of_another_driver_is_left_alone():
+    class OtherListener:
+        conn = None
+
+    listener = OtherListener()
+    assert stopping.cancel_fanout_consumers_on_close(listener) is False
+    assert listener.conn is None
