@@ -22,9 +22,14 @@ _STRING_FIELDS = (
 )
 _BOOL_FIELDS = ("is_admin", "read_only", "show_deleted", "is_admin_project")
 _FIELDS = _STRING_FIELDS + _BOOL_FIELDS + ("roles",)
-_FIELD_TYPES = dict.fromkeys(_STRING_FIELDS, str)
-_FIELD_TYPES.update(dict.fromkeys(_BOOL_FIELDS, bool))
-_FIELD_TYPES["roles"] = list
+# What each field may hold, and how an error says it. oslo.context takes
+# anything; refused is only what breaks a server: a container as an id
+# (it would be logged and compared as one), a string as a flag ("false" is
+# true), roles that are not strings (oslo.policy lower-cases each role).
+_FIELD_TYPES = dict.fromkeys(
+    _STRING_FIELDS, ((str, int, float, bool), "a string or a number"))
+_FIELD_TYPES.update(dict.fromkeys(_BOOL_FIELDS, (bool, "true or false")))
+_FIELD_TYPES["roles"] = ((list, tuple), "a list of strings")
 
 
 class RequestContext(oslo_context.RequestContext):
@@ -33,53 +38,58 @@ class RequestContext(oslo_context.RequestContext):
     :meth:`from_dict` accepts what any OpenStack peer sends: current keys
     (``user_id``, ``project_id``), legacy ones (``user``, ``tenant``,
     ``project``), unknown keys (ignored) and missing ids (a new
-    ``request_id`` is generated).
+    ``request_id`` is generated). Like oslo.context it keeps an id or name
+    that is a number (``user_id=42``) as it came.
     """
 
     @classmethod
     def from_dict(cls, values, **kwargs):
         """Build a context from a serialized one.
 
-        :raises InvalidContext: when ``values`` is not a dict, or a known
-            field has the wrong type (for example ``roles`` not a list of
-            strings); the message names the field.
+        :raises InvalidContext: when ``values`` is not a dict, or a field
+            holds what would break the server, naming the key as sent: an
+            id, name or token that is not a string or number, a flag
+            (``is_admin``...) that is not true or false (the string
+            ``"false"`` would count as true), ``roles`` that is not a list
+            of strings (oslo.policy lower-cases each role).
         """
         if not isinstance(values, dict):
             raise exceptions.InvalidContext(
                 "a request context must be a dict, got %s"
                 % type(values).__name__)
         fields = {}
+        sent_as = {}
         for legacy, current in _LEGACY_KEYS.items():
             value = values.get(legacy)
             if value is not None:
                 fields[current] = value
+                sent_as[current] = legacy
         for name in _FIELDS:
             value = values.get(name)
             if value is not None:
                 fields[name] = value
+                sent_as[name] = name
         fields.update(kwargs)
-        _check_types(fields)
+        sent_as.update((name, name) for name in kwargs)
+        _check_types(fields, sent_as)
         return cls(**fields)
 
 
-def _check_types(fields):
+def _check_types(fields, sent_as):
     # Every message received goes through here: one pass over the fields
     # present rather than one lookup per known field.
     for name, value in fields.items():
         kind = _FIELD_TYPES.get(name)
         if kind is None or value is None:
             continue
-        if kind is list:
-            if not (isinstance(value, list)
-                    and all(isinstance(role, str) for role in value)):
-                raise exceptions.InvalidContext(
-                    "request context field 'roles' must be a list of "
-                    "strings, got %r" % (value,))
-        elif not isinstance(value, kind):
-            raise exceptions.InvalidContext(
-                "request context field %r must be %s, got %s"
-                % (name, "a string" if kind is str else "true or false",
-                   type(value).__name__))
+        types, expected = kind
+        if isinstance(value, types) and (name != "roles" or all(
+                isinstance(role, str) for role in value)):
+            continue
+        raise exceptions.InvalidContext(
+            "request context field %r must be %s, got %s"
+            % (sent_as.get(name, name), expected,
+               type(value).__name__ if name != "roles" else repr(value)))
 
 
 def to_dict(ctxt):

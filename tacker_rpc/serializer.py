@@ -74,25 +74,58 @@ def _check_described(value, where):
         "client a serializer that does" % (where, kind.__name__))
 
 
+#: What a base serializer must have: oslo.messaging's Serializer interface.
+SERIALIZER_METHODS = ("serialize_entity", "deserialize_entity",
+                      "serialize_context", "deserialize_context")
+
+
 class RequestContextSerializer(oslo_messaging.Serializer):
     """Serialize request contexts, and entities through ``base``.
 
     * ``serialize_context`` accepts a context with ``to_dict()`` or a plain
       dict and returns a dict.
-    * ``deserialize_context`` returns a
-      :class:`tacker_rpc.context.RequestContext`, tolerant of unknown and
-      legacy keys.
+    * ``deserialize_context`` returns an instance of ``context_class``:
+      :class:`tacker_rpc.context.RequestContext` by default (tolerant of
+      unknown and legacy keys), or the service's own class, built by its
+      ``from_dict(values)`` (tacker's ``Context``, nova's
+      ``RequestContext``...).
     * Entities go through ``base`` when given, unchanged otherwise; what is
       sent must then be JSON-able, or :class:`SerializationError` is raised
       before anything leaves the process.
+
+    :param base: any object with ``serialize_entity``,
+        ``deserialize_entity``, ``serialize_context`` and
+        ``deserialize_context`` (an ``oslo_messaging.Serializer`` or not);
+        only its entity methods are used.
+    :param context_class: a class with a ``from_dict`` class method; None
+        means :class:`tacker_rpc.context.RequestContext`.
+    :raises TypeError: naming what ``base`` or ``context_class`` lacks.
     """
 
-    def __init__(self, base=None):
-        if base is not None and not isinstance(base,
-                                               oslo_messaging.Serializer):
-            raise TypeError("base must be an oslo_messaging.Serializer, got %s"
-                            % type(base).__name__)
+    def __init__(self, base=None, context_class=None):
+        if base is not None:
+            missing = [name for name in SERIALIZER_METHODS
+                       if not callable(getattr(base, name, None))]
+            if missing:
+                raise TypeError(
+                    "base serializer %s has no %s; it needs the methods of "
+                    "oslo_messaging.Serializer"
+                    % (type(base).__name__, ", ".join(missing)))
+        if context_class is None:
+            context_class = context.RequestContext
+        elif not callable(getattr(context_class, "from_dict", None)):
+            raise TypeError(
+                "context_class %r has no from_dict(values) to build a "
+                "context from the dict that travels" % (context_class,))
         self._base = base
+        self._context_class = context_class
+        self._foreign = not (isinstance(context_class, type) and issubclass(
+            context_class, context.RequestContext))
+
+    @property
+    def context_class(self):
+        """The class :meth:`deserialize_context` builds."""
+        return self._context_class
 
     def serialize_entity(self, ctxt, entity):
         if self._base is not None:
@@ -111,4 +144,24 @@ class RequestContextSerializer(oslo_messaging.Serializer):
         return values
 
     def deserialize_context(self, ctxt):
-        return context.RequestContext.from_dict(ctxt)
+        """An instance of ``context_class`` built from ``ctxt``.
+
+        :raises InvalidContext: when ``ctxt`` is not a dict, or the
+            class's ``from_dict`` refuses it (for the toolkit's class, a
+            field that would break the server; see
+            :meth:`tacker_rpc.context.RequestContext.from_dict`).
+        """
+        if not self._foreign:
+            return self._context_class.from_dict(ctxt)
+        if not isinstance(ctxt, dict):
+            raise exceptions.InvalidContext(
+                "a request context must be a dict, got %s"
+                % type(ctxt).__name__)
+        try:
+            return self._context_class.from_dict(ctxt)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise exceptions.InvalidContext(
+                "%s.from_dict refused the request context: %s: %s"
+                % (getattr(self._context_class, "__qualname__",
+                           self._context_class), type(exc).__name__,
+                   exc)) from exc

@@ -84,7 +84,8 @@ def test_context_from_dict_reads_current_and_legacy_keys():
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"user_id": 5}, "field 'user_id' must be a string, got int"),
+    ({"user_id": {"id": 5}},
+     "field 'user_id' must be a string or a number, got dict"),
     ({"is_admin": "yes"}, "field 'is_admin' must be true or false, got str"),
     ({"roles": "admin"}, "field 'roles' must be a list of strings"),
     ({"roles": ["a", 1]}, "field 'roles' must be a list of strings"),
@@ -97,7 +98,7 @@ def test_context_from_dict_names_the_field_of_the_wrong_type(values,
 
 def test_context_from_dict_checks_keyword_overrides_too():
     with pytest.raises(exceptions.InvalidContext, match="'project_id'"):
-        context.RequestContext.from_dict({}, project_id=7)
+        context.RequestContext.from_dict({}, project_id=[7])
 
 
 def test_any_oslo_messaging_option_can_be_set_before_init():

@@ -105,12 +105,42 @@ def test_deserialize_context_fills_missing_ids():
     ({"roles": "admin"}, "roles"),
     ({"roles": ["admin", 7]}, "roles"),
     ({"is_admin": "yes"}, "is_admin"),
-    ({"user_id": 42}, "user_id"),
-    ({"tenant": ["p1"]}, "project_id"),
+    ({"is_admin": "false"}, "is_admin"),
+    ({"user_id": {"id": 42}}, "user_id"),
+    ({"user": ["u1"]}, "user"),
+    ({"tenant": ["p1"]}, "tenant"),
+    ({"project_id": {"p": 1}}, "project_id"),
+    ({"user_name": ["alice"]}, "user_name"),
 ])
-def test_deserialize_context_names_a_field_of_the_wrong_type(values, field):
-    with pytest.raises(exceptions.InvalidContext, match=repr(field)):
+def test_deserialize_context_names_the_key_that_would_break_a_server(
+        values, field):
+    with pytest.raises(exceptions.InvalidContext,
+                       match="field %r must be" % field):
         rpc.RequestContextSerializer().deserialize_context(values)
+
+
+@pytest.mark.parametrize("sent, field, value", [
+    ({"user_id": 42}, "user_id", 42),
+    ({"user": 42}, "user_id", 42),
+    ({"project_id": 7}, "project_id", 7),
+    ({"tenant": 7}, "project_id", 7),
+    ({"user_name": 3.5}, "user_name", 3.5),
+    ({"domain": 1, "user_domain": 2}, "user_domain_id", 2),
+    ({"request_id": 12345}, "request_id", 12345),
+])
+def test_deserialize_context_keeps_a_number_where_a_string_is_usual(
+        sent, field, value):
+    # oslo.context's RequestContext keeps such a value; so do we.
+    received = rpc.RequestContextSerializer().deserialize_context(sent)
+    assert getattr(received, field) == value
+    oslo_ctxt = oslo_context.context.RequestContext(**{field: value})
+    assert getattr(oslo_ctxt, field) == value
+
+
+def test_deserialize_context_takes_roles_as_a_tuple():
+    received = rpc.RequestContextSerializer().deserialize_context(
+        {"roles": ("reader", "member")})
+    assert list(received.roles) == ["reader", "member"]
 
 
 @pytest.mark.parametrize("bad", ["ctxt", ["user_id", "u1"], 3])
@@ -135,9 +165,88 @@ def test_without_base_entities_are_unchanged():
     assert serializer.deserialize_entity({}, entity) is entity
 
 
-def test_base_must_be_a_serializer():
-    with pytest.raises(TypeError, match="PointSerializer|Point"):
+class DuckSerializer:
+    """Has oslo.messaging's Serializer methods without subclassing it."""
+
+    serialize_entity = PointSerializer.serialize_entity
+    deserialize_entity = PointSerializer.deserialize_entity
+    serialize_context = PointSerializer.serialize_context
+    deserialize_context = PointSerializer.deserialize_context
+
+
+def test_base_may_be_any_object_with_the_serializer_methods():
+    serializer = rpc.RequestContextSerializer(DuckSerializer())
+    sent = serializer.serialize_entity({}, Point(1, 2))
+    assert sent == {"point": [1, 2]}
+    assert serializer.deserialize_entity({}, sent).y == 2
+
+
+class EntitiesOnly:
+    def serialize_entity(self, ctxt, entity):
+        return entity
+
+    def deserialize_entity(self, ctxt, entity):
+        return entity
+
+    deserialize_context = "not a method"
+
+
+def test_base_without_the_serializer_methods_is_refused_naming_them():
+    with pytest.raises(TypeError) as info:
+        rpc.RequestContextSerializer(EntitiesOnly())
+    message = str(info.value)
+    assert "EntitiesOnly" in message
+    assert "serialize_context, deserialize_context" in message
+    assert "serialize_entity," not in message
+    with pytest.raises(TypeError, match="Point has no serialize_entity, "
+                                        "deserialize_entity, "):
         rpc.RequestContextSerializer(Point(1, 2))
+
+
+class ServiceContext:
+    """A service's own context class (as tacker's Context), not a subclass
+    of oslo.context's."""
+
+    def __init__(self, user_id=None, session=None):
+        self.user_id = user_id
+        self.session = session
+
+    @classmethod
+    def from_dict(cls, values):
+        if "refuse" in values:
+            raise ValueError("cannot use %r" % values["refuse"])
+        return cls(user_id=values.get("user_id"), session="db-session")
+
+    def to_dict(self):
+        return {"user_id": self.user_id}
+
+
+def test_context_class_builds_the_services_own_context():
+    serializer = rpc.RequestContextSerializer(context_class=ServiceContext)
+    assert serializer.context_class is ServiceContext
+    received = serializer.deserialize_context({"user_id": "u1", "x": 1})
+    assert isinstance(received, ServiceContext)
+    assert (received.user_id, received.session) == ("u1", "db-session")
+    assert serializer.serialize_context(received) == {"user_id": "u1"}
+
+
+def test_default_context_class_is_the_toolkits():
+    serializer = rpc.RequestContextSerializer()
+    assert serializer.context_class is context.RequestContext
+
+
+def test_a_context_class_refusal_is_an_invalid_context_naming_it():
+    serializer = rpc.RequestContextSerializer(context_class=ServiceContext)
+    with pytest.raises(exceptions.InvalidContext,
+                       match="ServiceContext.from_dict refused .*ValueError"):
+        serializer.deserialize_context({"refuse": "this"})
+    with pytest.raises(exceptions.InvalidContext, match="got list"):
+        serializer.deserialize_context(["user_id", "u1"])
+
+
+def test_context_class_without_from_dict_is_refused():
+    with pytest.raises(TypeError, match="context_class .*Point.* from_dict"):
+        rpc.RequestContextSerializer(context_class=Point)
 
 
 class RecordingSend:
