@@ -6,6 +6,11 @@ arguments that are not a mapping with ``AttributeError: 'str' object has no
 attribute 'items'``. :class:`CheckingRPCDispatcher` checks the shape first
 and raises :class:`~tacker_rpc.exceptions.InvalidMessage` naming the faulty
 field, which the server logs and, for a call, sends back to the caller.
+
+:class:`AccessPolicy` decides which endpoint methods a message may run:
+none whose name starts with ``_`` (as oslo.messaging's default policy) and
+none of :data:`NEVER_CALLABLE`, the lifecycle hooks a manager commonly has,
+which the process calls itself.
 """
 
 import reprlib
@@ -41,6 +46,30 @@ def check_message(message):
             raise exceptions.InvalidMessage(
                 "RPC message for method %s: %r must be a string, got %s"
                 % (_short.repr(method), field, _short.repr(value)))
+
+
+#: Manager methods the process calls itself (oslo.service's, nova's,
+#: neutron's and tacker's lifecycle hooks), never callable remotely.
+NEVER_CALLABLE = frozenset((
+    "initialize_service_hook", "init_host", "cleanup_host",
+    "pre_start_hook", "post_start_hook", "after_start", "periodic_tasks",
+    "run_periodic_tasks",
+))
+
+
+def callable_remotely(name):
+    """Whether an endpoint method called ``name`` may be run by a message:
+    not private (``_`` first) and not a lifecycle hook
+    (:data:`NEVER_CALLABLE`)."""
+    return not name.startswith("_") and name not in NEVER_CALLABLE
+
+
+class AccessPolicy(om_dispatcher.RPCAccessPolicyBase):
+    """Refuses what :func:`callable_remotely` refuses; a refused method
+    fails as an unknown one (``oslo_messaging.rpc.NoSuchMethod``)."""
+
+    def is_allowed(self, endpoint, method):
+        return callable_remotely(method)
 
 
 class CheckingRPCDispatcher(om_dispatcher.RPCDispatcher):

@@ -6,10 +6,10 @@ there.
 
 import logging
 import os
+import sys
 
 from oslo_config import cfg
 import oslo_messaging
-from oslo_messaging.rpc import dispatcher as om_dispatcher
 
 from tacker_rpc import backoff
 from tacker_rpc import client
@@ -31,6 +31,7 @@ _conf = None
 _transport = None
 _notification_transport = None
 _notifier = None
+_context_class = None
 
 
 def add_extra_exmods(*args):
@@ -51,12 +52,18 @@ def get_allowed_exmods():
     return _DEFAULT_EXMODS + _extra_exmods
 
 
-def init(conf):
+def init(conf, context_class=None):
     """Create the RPC transport, the notification transport and a notifier.
 
     ``conf`` may be any ``oslo_config.cfg.ConfigOpts``, not only the global
     ``CONF``; the options the toolkit and oslo.messaging read are registered
-    on it.
+    on it, reusing those it has already (a service's own ``host``).
+
+    ``context_class`` is the request context class every serializer the
+    toolkit builds until :func:`cleanup` gives servers (and notification
+    listeners): a class with a ``from_dict(values)`` class method, such as
+    tacker's ``tacker.context.Context``. None means
+    :class:`tacker_rpc.context.RequestContext`.
 
     Calling ``init`` again without :func:`cleanup` in between raises
     :class:`AlreadyInitializedError` and leaves the running transports
@@ -66,9 +73,13 @@ def init(conf):
         scheme names no installed driver.
     :raises InvalidConfiguration: when TLS is on and a certificate file
         option names a file that does not exist.
+    :raises TypeError: when ``context_class`` has no ``from_dict``.
     """
     global _conf, _transport, _notification_transport, _notifier
+    global _context_class
     _refuse_second_init()
+    notifier_serializer = RequestContextSerializer(
+        context_class=context_class)
     opts.register_opts(conf)
     rpc_transport = _make_transport(oslo_messaging.get_rpc_transport, conf,
                                     _rpc_url)
@@ -80,22 +91,24 @@ def init(conf):
         rpc_transport.cleanup()
         raise
     _conf, _transport = conf, rpc_transport
+    _context_class = context_class
     _notification_transport = notification_transport
     _notifier = oslo_messaging.Notifier(
-        notification_transport, serializer=RequestContextSerializer())
+        notification_transport, serializer=notifier_serializer)
 
 
-def init_action_rpc(conf):
+def init_action_rpc(conf, context_class=None):
     """Create the RPC transport only, for short-lived action processes.
 
     Same rules as :func:`init`; :func:`get_notifier` is not available.
     """
-    global _conf, _transport
+    global _conf, _transport, _context_class
     _refuse_second_init()
+    RequestContextSerializer(context_class=context_class)
     opts.register_opts(conf)
     _transport = _make_transport(oslo_messaging.get_rpc_transport, conf,
                                  _rpc_url)
-    _conf = conf
+    _conf, _context_class = conf, context_class
 
 
 def cleanup():
@@ -104,11 +117,13 @@ def cleanup():
     :raises NotInitializedError: when :func:`init` was not called.
     """
     global _conf, _transport, _notification_transport, _notifier
+    global _context_class
     if _transport is None:
         raise exceptions.NotInitializedError(
             "tacker_rpc.rpc.cleanup() called before init(conf)")
     transports = [_transport, _notification_transport]
     _conf = _transport = _notification_transport = _notifier = None
+    _context_class = None
     backoff.TIMEOUTS.reset()
     for transport in transports:
         if transport is not None:
@@ -119,13 +134,14 @@ def get_client(target, version_cap=None, serializer=None, *, timeout=None,
                retry=None, call_monitor_timeout=None, transport_options=None):
     """A :class:`BackingOffClient` for ``target`` on the RPC transport.
 
-    Entities go through ``RequestContextSerializer(serializer)``. Giving
+    Entities go through ``RequestContextSerializer(serializer)`` (with the
+    ``context_class`` given to :func:`init`). Giving
     ``timeout`` here turns the backoff off for this client's calls.
     """
     return oslo_messaging.get_rpc_client(
         _require_transport(), target, client_cls=client.BackingOffClient,
         version_cap=version_cap,
-        serializer=RequestContextSerializer(serializer), timeout=timeout,
+        serializer=_serializer(serializer), timeout=timeout,
         retry=retry, call_monitor_timeout=call_monitor_timeout,
         transport_options=transport_options)
 
@@ -137,8 +153,10 @@ def get_server(target, endpoints, serializer=None):
     :class:`tacker_rpc.executor.StallGrowingExecutor` unless the
     ``rpc_executor_grow_after`` option is 0 (then on oslo.messaging's
     threading executor). Its access policy refuses methods whose name
-    starts with ``_``. A message without a method name or with arguments
-    that are not a dict is refused with
+    starts with ``_`` and the lifecycle hooks of
+    :data:`tacker_rpc.dispatcher.NEVER_CALLABLE`
+    (``initialize_service_hook``...). A message without a method name or
+    with arguments that are not a dict is refused with
     :class:`~tacker_rpc.exceptions.InvalidMessage` (logged; sent back to a
     caller). A manager marked with ``api.implements`` is checked against
     its declared APIs (:mod:`tacker_rpc.implementation`) and served
@@ -150,10 +168,9 @@ def get_server(target, endpoints, serializer=None):
                         % type(endpoints).__name__)
     checking_dispatcher = dispatcher.CheckingRPCDispatcher(
         implementation.serving_endpoints(endpoints),
-        RequestContextSerializer(serializer),
-        om_dispatcher.DefaultRPCAccessPolicy)
+        _serializer(serializer), dispatcher.AccessPolicy)
     server = stopping.RPCServer(_require_transport(), target,
-                                 checking_dispatcher, "threading")
+                                checking_dispatcher, "threading")
     if _conf.rpc_executor_grow_after > 0:
         executor.install(server, _conf.rpc_executor_grow_after)
     return server
@@ -162,15 +179,18 @@ def get_server(target, endpoints, serializer=None):
 def get_notifier(service=None, host=None, publisher_id=None):
     """A notifier whose publisher_id is ``service.host``.
 
-    ``host`` defaults to the ``host`` option; ``publisher_id``, when given,
-    is used as it is. Notifications carry the request context.
+    ``service`` defaults to the ``project`` the configuration was loaded
+    for (``conf(project="tacker")``), else the program's name; ``host`` to
+    the ``host`` option. ``publisher_id``, when given, is used as it is.
+    Notifications carry the request context.
     """
     if _notifier is None:
         raise exceptions.NotInitializedError(
             "tacker_rpc.rpc.get_notifier() needs init(conf) first "
             "(init_action_rpc does not create a notifier)")
     if not publisher_id:
-        publisher_id = "%s.%s" % (service, host or _conf.host)
+        publisher_id = "%s.%s" % (service or _default_service(),
+                                   host or _conf.host)
     return _notifier.prepare(publisher_id=publisher_id)
 
 
@@ -188,6 +208,16 @@ def current_conf():
 def configured_host():
     """The ``host`` option of the configuration given to :func:`init`."""
     return current_conf().host
+
+
+def _serializer(base):
+    return RequestContextSerializer(base, context_class=_context_class)
+
+
+def _default_service():
+    # project and prog are None until the ConfigOpts is called.
+    return (getattr(_conf, "project", None) or getattr(_conf, "prog", None)
+            or os.path.basename(sys.argv[0]))
 
 
 def _refuse_second_init():

@@ -7,6 +7,7 @@ All options live in the ``[DEFAULT]`` group, beside oslo.messaging's own
 """
 
 import copy
+import logging
 import socket
 
 from oslo_config import cfg
@@ -17,6 +18,8 @@ from oslo_messaging._tracing import client as _om_tracing
 from tacker_rpc import backoff
 from tacker_rpc import exceptions
 from tacker_rpc import executor
+
+LOG = logging.getLogger(__name__)
 
 # Copied once: oslo.messaging's list_opts() deep-copies on every call.
 _OSLO_MESSAGING_OPTS = _om_opts.list_opts()
@@ -113,17 +116,38 @@ def register_opts(conf):
     (``transport_url``, ``executor_thread_pool_size``, the
     ``[oslo_messaging_rabbit]`` group...) so any of them can be overridden
     before :func:`tacker_rpc.rpc.init`. Registering twice is harmless.
+
+    An option of the toolkit that ``conf`` already has under the same name
+    with another definition (tacker, nova and neutron register their own
+    ``host``, neutron its ``rpc_response_max_timeout``) is kept as the
+    service defined it and read from there: no ``DuplicateOptError``.
+
+    :raises InvalidConfiguration: naming the option, when ``conf`` has one
+        of oslo.messaging's options (``rpc_response_timeout``,
+        ``transport_url``...) defined otherwise: oslo.messaging registers
+        those itself and would fail later with ``DuplicateOptError``.
     """
     for group, options in _OSLO_MESSAGING_OPTS:
-        conf.register_opts(options, group=group)
-    conf.register_opts(core_opts)
-    conf.register_opts(server_opts)
-    conf.register_opts(backoff_opts)
-    conf.register_opts(status_opts)
-    conf.register_opts(_om_tracing.oslo_messaging_tracing,
-                       group="oslo_messaging_tracing")
-    conf.register_opts(_om_metrics.oslo_messaging_metrics,
-                       group="oslo_messaging_metrics")
+        for opt in options:
+            try:
+                conf.register_opt(opt, group=group)
+            except cfg.DuplicateOptError:
+                raise exceptions.InvalidConfiguration(
+                    "[%s] %s is registered with a definition other than "
+                    "oslo.messaging's, which oslo.messaging registers "
+                    "itself and cannot share; register the one "
+                    "oslo_messaging.opts.list_opts() gives, or none"
+                    % (group or "DEFAULT", opt.dest)) from None
+    for group, options in [
+            (None, core_opts + server_opts + backoff_opts + status_opts),
+            ("oslo_messaging_tracing", _om_tracing.oslo_messaging_tracing),
+            ("oslo_messaging_metrics", _om_metrics.oslo_messaging_metrics)]:
+        for opt in options:
+            try:
+                conf.register_opt(opt, group=group)
+            except cfg.DuplicateOptError:
+                LOG.debug("[%s] %s is the service's own option; using it",
+                          group or "DEFAULT", opt.dest)
 
 
 def backoff_settings(conf):

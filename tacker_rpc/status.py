@@ -13,6 +13,9 @@ manager's::
 Managers need no code for it. Only ``ping`` and ``describe`` are callable
 remotely: everything else here starts with ``_`` or is not an attribute of
 the endpoint, and the server's access policy refuses such names.
+``describe`` lists what that policy lets through
+(:func:`tacker_rpc.dispatcher.callable_remotely`): no private method, no
+lifecycle hook such as ``initialize_service_hook``.
 """
 
 import inspect
@@ -24,6 +27,7 @@ import oslo_messaging
 
 import tacker_rpc
 from tacker_rpc import declaration
+from tacker_rpc import dispatcher
 from tacker_rpc import implementation
 from tacker_rpc import messaging
 
@@ -143,8 +147,8 @@ def _public_methods(manager):
     served = implementation.served_names(manager)
     methods = []
     for name, member in inspect.getmembers(manager, inspect.ismethod):
-        if name.startswith("_") or (served is not None
-                                    and name not in served):
+        if not dispatcher.callable_remotely(name) or (
+                served is not None and name not in served):
             continue
         doc = inspect.getdoc(member) or ""
         methods.append({"name": name, "signature": _arguments(member),

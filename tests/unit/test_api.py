@@ -4,10 +4,10 @@ import inspect
 
 from oslo_config import cfg
 import oslo_messaging
-from oslo_messaging.rpc import dispatcher
 import pytest
 
 from tacker_rpc import backoff
+from tacker_rpc import dispatcher
 from tacker_rpc import exceptions
 from tacker_rpc import rpc
 from tests.config import MEMORY_URL
@@ -240,13 +240,13 @@ def test_void_connection_methods_take_the_same_parameters(method):
         inspect.signature(getattr(rpc.Connection, method))
 
 
-def test_get_server_runs_threading_with_the_default_access_policy(
+def test_get_server_runs_threading_refusing_private_methods(
         init_rpc, memory_server):
     init_rpc()
     server = memory_server("policy")
     assert server.executor_type == "threading"
-    assert type(server.dispatcher.access_policy) is \
-        dispatcher.DefaultRPCAccessPolicy
+    assert isinstance(server.dispatcher.access_policy,
+                      dispatcher.AccessPolicy)
     client = echo_client("policy")
     with pytest.raises(oslo_messaging.RemoteError) as info:
         client.call({}, "_private")
