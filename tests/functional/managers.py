@@ -32,6 +32,7 @@ class TestManager:
         """Who answered, and the request context as the server sees it."""
         context_type = type(ctxt)
         return {"host": self.host, "pid": os.getpid(),
+                "service_topic": getattr(self.service, "topic", None),
                 "context_class": "%s.%s" % (context_type.__module__,
                                             context_type.__name__),
                 "context": {name: getattr(ctxt, name) for name in (

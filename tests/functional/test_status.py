@@ -38,6 +38,7 @@ def test_describe_lists_the_managers_methods(rpc_conf, topic, start_server):
     assert methods["echo"]["signature"] == "(value)"
     assert methods["sleep"]["signature"] == "(seconds)"
     assert "_private" not in methods
+    assert "initialize_service_hook" not in methods
     assert {"record", "get_recorded", "whoami"} <= set(methods)
 
 

@@ -2,6 +2,10 @@
 own options, its own context class, the module state the peers expose,
 lifecycle hooks kept local, and a notifier named without arguments."""
 
+import os
+import subprocess
+import sys
+
 from oslo_config import cfg
 import oslo_messaging
 import pytest
@@ -13,6 +17,9 @@ from tacker_rpc import opts
 from tacker_rpc import rpc
 from tacker_rpc import status
 from tests.config import MEMORY_URL
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def service_conf(*own_opts, project="tacker"):
@@ -219,3 +226,30 @@ def test_notifier_without_service_is_named_after_the_project(
     assert rpc.get_notifier("vnfm").publisher_id == "vnfm.node-1"
     assert rpc.get_notifier(publisher_id="x.y").publisher_id == "x.y"
     assert "None" not in rpc.get_notifier(host="h2").publisher_id
+
+
+def readme_dropin_example():
+    """The code block of the README's "Replacing a service's rpc.py"."""
+    readme = os.path.join(REPO_ROOT, "README.rst")
+    with open(readme, encoding="utf-8") as source:
+        text = source.read()
+    section = text.split("Replacing a service's rpc.py\n", 1)[1]
+    block = section.split("::\n\n", 1)[1]
+    lines = []
+    for line in block.splitlines():
+        if line and not line.startswith("    "):
+            break
+        lines.append(line[4:])
+    return "\n".join(lines)
+
+
+def test_readme_dropin_example_prints_what_its_comments_say():
+    code = readme_dropin_example()
+    expected = [line.split("# ")[-1].strip() for line in code.splitlines()
+                if line.strip().startswith("print(")]
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == expected
+    assert expected == ["Context 42", "NoSuchMethod", "tacker.node-1",
+                        "True"]

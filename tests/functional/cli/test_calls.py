@@ -50,6 +50,16 @@ def test_remote_errors_exit_1_with_the_error(cli, topic, start_server):
         assert result.stdout == ""
 
 
+def test_lifecycle_hook_is_not_callable_remotely(cli, topic, start_server):
+    start_server(topic, "h1")
+    result = cli("call", "initialize_service_hook", "--topic", topic)
+    assert result.returncode == 1, result
+    assert "remote error: NoSuchMethod" in result.stderr, result
+    # The Service ran the hook itself, with itself as the argument.
+    result = cli("call", "whoami", "--topic", topic, "--format", "json")
+    assert result.json()["result"]["service_topic"] == topic, result
+
+
 def test_call_timeout_exits_1_and_suggests_doctor(cli, topic, start_server):
     start_server(topic, "h1")
     result = cli("call", "sleep", "seconds=5", "--topic", topic,
