@@ -61,8 +61,8 @@ POISON = [
     ("context field that is a list, not a string",
      envelope({"method": "echo", "args": {"value": 1},
                "_context_user_id": ["alice"]}),
-     ["InvalidContext: request context field 'user_id' must be a string, "
-      "got list"]),
+     ["InvalidContext: request context field 'user_id' must be a string "
+      "or a number, got list"]),
 ]
 
 
