@@ -53,10 +53,7 @@ class RequestContext(oslo_context.RequestContext):
             ``"false"`` would count as true), ``roles`` that is not a list
             of strings (oslo.policy lower-cases each role).
         """
-        if not isinstance(values, dict):
-            raise exceptions.InvalidContext(
-                "a request context must be a dict, got %s"
-                % type(values).__name__)
+        require_dict(values)
         fields = {}
         sent_as = {}
         for legacy, current in _LEGACY_KEYS.items():
@@ -73,6 +70,15 @@ class RequestContext(oslo_context.RequestContext):
         sent_as.update((name, name) for name in kwargs)
         _check_types(fields, sent_as)
         return cls(**fields)
+
+
+def require_dict(values):
+    """Raise :class:`InvalidContext` naming the type of ``values`` unless
+    it is a dict, the only shape a serialized context has."""
+    if not isinstance(values, dict):
+        raise exceptions.InvalidContext(
+            "a request context must be a dict, got %s"
+            % type(values).__name__)
 
 
 def _check_types(fields, sent_as):

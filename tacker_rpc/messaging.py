@@ -59,10 +59,11 @@ def init(conf, context_class=None):
     ``CONF``; the options the toolkit and oslo.messaging read are registered
     on it, reusing those it has already (a service's own ``host``).
 
-    ``context_class`` is the request context class every serializer the
-    toolkit builds until :func:`cleanup` gives servers (and notification
-    listeners): a class with a ``from_dict(values)`` class method, such as
-    tacker's ``tacker.context.Context``. None means
+    ``context_class`` is the class into which every serializer the toolkit
+    builds until :func:`cleanup` (those of :func:`get_client`,
+    :func:`get_server`, ``Service`` and the notifier) rebuilds the request
+    contexts it receives: a class with a ``from_dict(values)`` class
+    method, such as tacker's ``tacker.context.Context``. None means
     :class:`tacker_rpc.context.RequestContext`.
 
     Calling ``init`` again without :func:`cleanup` in between raises
@@ -72,7 +73,8 @@ def init(conf, context_class=None):
     :raises InvalidTransportURL: when ``transport_url`` is malformed or its
         scheme names no installed driver.
     :raises InvalidConfiguration: when TLS is on and a certificate file
-        option names a file that does not exist.
+        option names a file that does not exist, or ``conf`` defines one of
+        oslo.messaging's options otherwise than oslo.messaging does.
     :raises TypeError: when ``context_class`` has no ``from_dict``.
     """
     global _conf, _transport, _notification_transport, _notifier
@@ -104,6 +106,7 @@ def init_action_rpc(conf, context_class=None):
     """
     global _conf, _transport, _context_class
     _refuse_second_init()
+    # Refuses a context_class without from_dict before anything is made.
     RequestContextSerializer(context_class=context_class)
     opts.register_opts(conf)
     _transport = _make_transport(oslo_messaging.get_rpc_transport, conf,

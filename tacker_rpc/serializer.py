@@ -153,10 +153,7 @@ class RequestContextSerializer(oslo_messaging.Serializer):
         """
         if not self._foreign:
             return self._context_class.from_dict(ctxt)
-        if not isinstance(ctxt, dict):
-            raise exceptions.InvalidContext(
-                "a request context must be a dict, got %s"
-                % type(ctxt).__name__)
+        context.require_dict(ctxt)
         try:
             return self._context_class.from_dict(ctxt)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
