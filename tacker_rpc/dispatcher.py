@@ -6,13 +6,23 @@ arguments that are not a mapping with ``AttributeError: 'str' object has no
 attribute 'items'``. :class:`CheckingRPCDispatcher` checks the shape first
 and raises :class:`~tacker_rpc.exceptions.InvalidMessage` naming the faulty
 field, which the server logs and, for a call, sends back to the caller.
+
+An :class:`~tacker_rpc.exceptions.ActionError` an endpoint raises is the
+caller's error: it is logged as one INFO line, not as an error with its
+traceback, and still sent back to the caller.
 """
 
+import logging
 import reprlib
 
+import oslo_messaging
 from oslo_messaging.rpc import dispatcher as om_dispatcher
 
 from tacker_rpc import exceptions
+from tacker_rpc import implementation
+from tacker_rpc import serializer as rpc_serializer
+
+LOG = logging.getLogger(__name__)
 
 # Bounded reprs: a poison message may be megabytes long.
 _short = reprlib.Repr()
@@ -45,8 +55,29 @@ def check_message(message):
 
 class CheckingRPCDispatcher(om_dispatcher.RPCDispatcher):
     """oslo.messaging's RPC dispatcher, checking each message's shape
-    (:func:`check_message`) before dispatching it."""
+    (:func:`check_message`) before dispatching it, and passing an
+    ``ActionError`` to the caller as an expected exception."""
 
     def dispatch(self, incoming):
         check_message(incoming.message)
-        return super().dispatch(incoming)
+        try:
+            return super().dispatch(incoming)
+        except exceptions.ActionError as exc:
+            LOG.info("RPC method %s refused the request with %s: %s",
+                     incoming.message["method"], type(exc).__name__, exc)
+            # oslo.messaging's server replies with the wrapped exception and
+            # logs ExpectedException at DEBUG instead of with a traceback.
+            raise oslo_messaging.ExpectedException()
+
+
+def make_dispatcher(endpoints, serializer=None):
+    """The dispatcher of every server of the toolkit: a
+    :class:`CheckingRPCDispatcher` over ``endpoints`` (a manager that
+    implements declared APIs replaced by its checking endpoints, see
+    :mod:`tacker_rpc.implementation`), with entities through
+    ``RequestContextSerializer(serializer)`` and oslo.messaging's default
+    access policy, which refuses methods whose name starts with ``_``."""
+    return CheckingRPCDispatcher(
+        implementation.serving_endpoints(endpoints),
+        rpc_serializer.RequestContextSerializer(serializer),
+        om_dispatcher.DefaultRPCAccessPolicy)

@@ -6,10 +6,10 @@ there.
 
 import logging
 import os
+import typing
 
 from oslo_config import cfg
 import oslo_messaging
-from oslo_messaging.rpc import dispatcher as om_dispatcher
 from oslo_messaging.rpc import server as om_server
 
 from tacker_rpc import backoff
@@ -17,7 +17,6 @@ from tacker_rpc import client
 from tacker_rpc import dispatcher
 from tacker_rpc import exceptions
 from tacker_rpc import executor
-from tacker_rpc import implementation
 from tacker_rpc import opts
 from tacker_rpc import redact
 from tacker_rpc.serializer import RequestContextSerializer
@@ -148,12 +147,10 @@ def get_server(target, endpoints, serializer=None):
     if not isinstance(endpoints, (list, tuple)):
         raise TypeError("endpoints must be a list of objects, got %s"
                         % type(endpoints).__name__)
-    checking_dispatcher = dispatcher.CheckingRPCDispatcher(
-        implementation.serving_endpoints(endpoints),
-        RequestContextSerializer(serializer),
-        om_dispatcher.DefaultRPCAccessPolicy)
     server = om_server.RPCServer(_require_transport(), target,
-                                 checking_dispatcher, "threading")
+                                 dispatcher.make_dispatcher(endpoints,
+                                                            serializer),
+                                 "threading")
     if _conf.rpc_executor_grow_after > 0:
         executor.install(server, _conf.rpc_executor_grow_after)
     return server
@@ -257,3 +254,34 @@ def _notification_url(conf):
     if url is None:
         return _rpc_url(conf)
     return "[oslo_messaging_notifications] transport_url", url
+
+
+class SavedState(typing.NamedTuple):
+    """What :func:`swap_state` takes and returns: this module's state."""
+
+    conf: typing.Any
+    transport: typing.Any
+    notification_transport: typing.Any
+    notifier: typing.Any
+    extra_exmods: list
+
+
+def swap_state(state=None):
+    """Put ``state`` in place of this module's state; return the old one.
+
+    For :class:`tacker_rpc.testing.RPCFixture`, which runs a test on
+    transports of its own and then gives the process back what it had.
+    ``None`` means not initialized, with the current extra exception
+    modules. Nothing is closed: the caller owns the transports it swaps out.
+    """
+    global _conf, _transport, _notification_transport, _notifier
+    previous = SavedState(_conf, _transport, _notification_transport,
+                          _notifier, list(_extra_exmods))
+    if state is None:
+        state = previous._replace(conf=None, transport=None,
+                                  notification_transport=None, notifier=None)
+    _conf, _transport = state.conf, state.transport
+    _notification_transport, _notifier = (state.notification_transport,
+                                          state.notifier)
+    _extra_exmods[:] = state.extra_exmods
+    return previous
