@@ -129,15 +129,27 @@ def test_subclass_of_a_module_not_allowed_is_a_remote_error(rpc_fixture,
     assert raised.value.exc_type == "QuotaExceeded"
 
 
-def run_call(capsys, *extra):
-    status = main.main(["call", "refuse", "--topic", "refuser",
-                        "--transport-url", testing.MEMORY_URL, *extra])
-    return status, capsys.readouterr()
+@pytest.fixture
+def run_call(capsys):
+    """``tacker-rpc call refuse`` on the in-memory transport: (status,
+    output). The command sets up the root logger; the next tests get
+    theirs back (pytest's log capture among them)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+
+    def run(*extra):
+        status = main.main(["call", "refuse", "--topic", "refuser",
+                            "--transport-url", testing.MEMORY_URL, *extra])
+        return status, capsys.readouterr()
+
+    yield run
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
-def test_cli_call_prints_the_errors_as_a_table(capsys):
+def test_cli_call_prints_the_errors_as_a_table(run_call):
     with testing.stub_service("refuser", refuse=Refuser().refuse):
-        status, output = run_call(capsys)
+        status, output = run_call()
     assert status == 1
     assert output.out.splitlines() == [
         "code        field   message        details",
@@ -149,9 +161,9 @@ def test_cli_call_prints_the_errors_as_a_table(capsys):
                           "the server refused the request (2 errors)\n")
 
 
-def test_cli_call_gives_the_errors_as_json(capsys):
+def test_cli_call_gives_the_errors_as_json(run_call):
     with testing.stub_service("refuser", refuse=Refuser().refuse):
-        status, output = run_call(capsys, "--format", "json")
+        status, output = run_call("--format", "json")
     assert status == 1
     assert json.loads(output.out) == {
         "error": "remote error: ActionError: the server refused the "
