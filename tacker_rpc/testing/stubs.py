@@ -57,6 +57,7 @@ class StubbedService(fixtures.Fixture):
     def _setUp(self):
         self.calls = []
         self._unstubbed = []
+        self._exiting_with_error = False
         self.addCleanup(self._check_unstubbed)
         self.addCleanup(sends.intercept(self._handle))
 

@@ -261,6 +261,18 @@ def test_unstubbed_method_fails_naming_the_stubs(rpc_fixture):
         stub.cleanUp()  # loud even when the caller swallowed it
 
 
+def test_a_stub_left_with_an_error_raises_only_that_one(rpc_fixture):
+    stub = testing.stub_service("conductor", get=None)
+    with pytest.raises(testing.UnstubbedMethodError, match="delete was c"):
+        with stub:
+            client("conductor").call({}, "delete")
+    stub.setUp()  # used again: checked again
+    with pytest.raises(testing.UnstubbedMethodError):
+        client("conductor").cast({}, "put")
+    with pytest.raises(testing.UnstubbedMethodError, match="put was cast"):
+        stub.cleanUp()
+
+
 def test_other_topics_and_namespaces_are_untouched(rpc_fixture):
     server = serve("real", Recorder())
     try:
