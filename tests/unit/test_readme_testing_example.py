@@ -32,4 +32,4 @@ def test_the_readme_example_passes(tmp_path):
          str(example)], cwd=tmp_path, capture_output=True, text=True,
         timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout, result.stdout
+    assert "5 passed" in result.stdout, result.stdout
