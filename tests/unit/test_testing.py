@@ -7,6 +7,7 @@ import fixtures
 import oslo_messaging
 import pytest
 
+from tacker_rpc import api
 from tacker_rpc import backoff
 from tacker_rpc import context
 from tacker_rpc import exceptions
@@ -335,6 +336,29 @@ def test_run_method_goes_through_the_server_path():
         testing.run_method(Recorder(), "echo", value=object())
     with pytest.raises(KeyError, match="from the server"):
         testing.run_method(Recorder(), "fail")
+
+
+class VnfAPI(api.RPCAPI):
+    topic = "vnf"
+    version = "1.0"
+
+    @api.call(since="1.0")
+    def get(self, ctxt, vnf_id: str) -> dict:
+        """One VNF."""
+
+
+@api.implements(VnfAPI)
+class DeclaredManager:
+    def get(self, ctxt, vnf_id):
+        return {"id": vnf_id}
+
+
+def test_run_method_checks_a_declared_manager_as_its_server_does():
+    assert testing.run_method(DeclaredManager(), "get", vnf_id="v") == {
+        "id": "v"}
+    with pytest.raises(exceptions.InvalidArguments,
+                       match="argument 'vnf_id' must be str"):
+        testing.run_method(DeclaredManager(), "get", vnf_id=3)
 
 
 def test_run_method_raises_an_action_error_as_the_endpoint_did(caplog):
