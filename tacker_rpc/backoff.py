@@ -41,6 +41,7 @@ method):
 * Nothing else (other exceptions, explicit timeouts) touches the table.
 """
 
+import copy
 import dataclasses
 import logging
 import random
@@ -322,6 +323,25 @@ class TimeoutTable:
         with self._lock:
             self._states.clear()
             self._cap = None
+
+    def save_state(self):
+        """An opaque copy of everything the table holds (learned timeouts,
+        the cap of set_max_timeout, observers), for :meth:`restore_state`.
+        """
+        with self._lock:
+            return ({key: copy.copy(state)
+                     for key, state in self._states.items()},
+                    self._cap, list(self._observers))
+
+    def restore_state(self, saved):
+        """Put back what :meth:`save_state` returned, dropping whatever was
+        learned, capped or observed since."""
+        states, cap, observers = saved
+        with self._lock:
+            self._states = {key: copy.copy(state)
+                            for key, state in states.items()}
+            self._cap = cap
+            self._observers[:] = observers
 
     def add_observer(self, observer):
         """Call ``observer(change)`` with a :class:`TimeoutChange` after

@@ -7,17 +7,26 @@ attribute 'items'``. :class:`CheckingRPCDispatcher` checks the shape first
 and raises :class:`~tacker_rpc.exceptions.InvalidMessage` naming the faulty
 field, which the server logs and, for a call, sends back to the caller.
 
+An :class:`~tacker_rpc.exceptions.ActionError` an endpoint raises is the
+caller's error: it is logged as one INFO line, not as an error with its
+traceback, and still sent back to the caller.
+
 :class:`AccessPolicy` decides which endpoint methods a message may run:
 none whose name starts with ``_`` (as oslo.messaging's default policy) and
 none of :data:`NEVER_CALLABLE`, the lifecycle hooks a manager commonly has,
 which the process calls itself.
 """
 
+import logging
 import reprlib
 
+import oslo_messaging
 from oslo_messaging.rpc import dispatcher as om_dispatcher
 
 from tacker_rpc import exceptions
+from tacker_rpc import implementation
+
+LOG = logging.getLogger(__name__)
 
 # Bounded reprs: a poison message may be megabytes long.
 _short = reprlib.Repr()
@@ -74,8 +83,28 @@ class AccessPolicy(om_dispatcher.RPCAccessPolicyBase):
 
 class CheckingRPCDispatcher(om_dispatcher.RPCDispatcher):
     """oslo.messaging's RPC dispatcher, checking each message's shape
-    (:func:`check_message`) before dispatching it."""
+    (:func:`check_message`) before dispatching it, and passing an
+    ``ActionError`` to the caller as an expected exception."""
 
     def dispatch(self, incoming):
         check_message(incoming.message)
-        return super().dispatch(incoming)
+        try:
+            return super().dispatch(incoming)
+        except exceptions.ActionError as exc:
+            LOG.info("RPC method %s refused the request with %s: %s",
+                     incoming.message["method"], type(exc).__name__, exc)
+            # oslo.messaging's server replies with the wrapped exception and
+            # logs ExpectedException at DEBUG instead of with a traceback.
+            raise oslo_messaging.ExpectedException()
+
+
+def make_dispatcher(endpoints, serializer):
+    """The dispatcher of every server of the toolkit: a
+    :class:`CheckingRPCDispatcher` over ``endpoints`` (a manager that
+    implements declared APIs replaced by its checking endpoints, see
+    :mod:`tacker_rpc.implementation`), with entities and contexts through
+    ``serializer`` (a :class:`~tacker_rpc.serializer.RequestContextSerializer`)
+    and the :class:`AccessPolicy`."""
+    return CheckingRPCDispatcher(
+        implementation.serving_endpoints(endpoints), serializer,
+        AccessPolicy)

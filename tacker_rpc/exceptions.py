@@ -4,7 +4,14 @@ This module is always in the list of modules whose exceptions are rebuilt
 as their own class on the caller (see ``rpc.get_allowed_exmods``), so a
 server endpoint may raise any of these and the caller catches the same
 class.
+
+:class:`ActionError` carries structured :class:`Error` objects (code,
+message, field, details) from a server that refuses a request to its caller.
 """
+
+import dataclasses
+import json
+import typing
 
 
 class TackerRpcError(Exception):
@@ -61,3 +68,108 @@ class InvalidDeclaration(TackerRpcError, TypeError):
 
 class ImplementationMismatch(TackerRpcError, TypeError):
     """A manager does not implement the API it declares it implements."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Error:
+    """One thing wrong with a request, as a server tells its caller.
+
+    :param code: a short machine-readable code, e.g. ``"VNF_NOT_FOUND"``.
+    :param message: what a person should read.
+    :param field: the argument at fault, e.g. ``"vnf_id"`` or
+        ``"spec.flavour"``; None when the request as a whole is refused.
+    :param details: anything JSON can carry that helps the caller. It is
+        kept in its JSON form (tuples become lists, keys strings), so what
+        the caller receives compares equal to what the server raised.
+    :raises TypeError: when ``code``, ``message`` or ``field`` is not a
+        string, or ``details`` cannot be sent as JSON; the message names
+        the argument.
+    """
+
+    code: str
+    message: str
+    field: typing.Optional[str] = None
+    details: typing.Any = None
+
+    def __post_init__(self):
+        for name in ("code", "message", "field"):
+            value = getattr(self, name)
+            if not isinstance(value, str) and not (
+                    name == "field" and value is None):
+                raise TypeError("Error %s must be a string, got %s"
+                                % (name, type(value).__name__))
+        if not self.code:
+            raise TypeError("Error code must not be empty")
+        if self.details is not None:
+            try:
+                text = json.dumps(self.details)
+            except (TypeError, ValueError) as exc:
+                raise TypeError("Error %r: details cannot be sent as JSON: %s"
+                                % (self.code, exc)) from None
+            object.__setattr__(self, "details", json.loads(text))
+
+    def __str__(self):
+        where = " (field %s)" % self.field if self.field else ""
+        return "%s%s: %s" % (self.code, where, self.message)
+
+    def to_dict(self):
+        """The JSON form: ``{"code", "message", "field", "details"}``."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        """An Error from :meth:`to_dict`'s form.
+
+        :raises TypeError: when ``values`` is not a dict with a ``code`` and
+            a ``message`` and no other keys than the four of the form.
+        """
+        if not isinstance(values, dict):
+            raise TypeError("an Error must be an Error or a dict, got %s"
+                            % type(values).__name__)
+        unknown = sorted(set(values) - set(_ERROR_FIELDS))
+        if unknown or "code" not in values or "message" not in values:
+            raise TypeError("an Error dict has the keys code, message and "
+                            "optionally field and details; got %s"
+                            % sorted(values))
+        return cls(**values)
+
+
+_ERROR_FIELDS = tuple(field.name for field in dataclasses.fields(Error))
+
+
+class ActionError(Exception):
+    """A server refuses a request: a caller's error, with structure.
+
+    Raise it from an endpoint with one :class:`Error` or a list of them
+    (their dict forms are accepted too). What a caller may rely on:
+
+    * It arrives on the caller as ``ActionError`` (a subclass defined in a
+      module allowed by ``rpc.add_extra_exmods`` arrives as itself), with
+      :attr:`errors` equal, field by field, to what the server raised.
+      A subclass that overrides ``__init__`` must accept ``errors`` as its
+      first argument: the caller rebuilds it as ``cls(errors)``.
+    * It is the caller's error, not the server's: the server logs it as one
+      INFO line naming the method and the codes, without a traceback, and
+      it never grows the caller's backoff timeout.
+
+    :raises TypeError: when ``errors`` is not an Error, a dict form of one,
+        or a list of those.
+    :raises ValueError: when ``errors`` is an empty list.
+    """
+
+    def __init__(self, errors):
+        if isinstance(errors, (Error, dict)):
+            errors = [errors]
+        if not isinstance(errors, (list, tuple)):
+            raise TypeError("ActionError takes an Error or a list of Error, "
+                            "got %s" % type(errors).__name__)
+        if not errors:
+            raise ValueError("ActionError needs at least one Error")
+        self.errors = [error if isinstance(error, Error)
+                       else Error.from_dict(error) for error in errors]
+        # oslo.messaging sends exc.args and rebuilds the exception on the
+        # caller as cls(*args): the errors travel in their JSON form.
+        super().__init__([error.to_dict() for error in self.errors])
+
+    def __str__(self):
+        return "; ".join(str(error) for error in self.errors)

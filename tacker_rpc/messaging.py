@@ -7,6 +7,7 @@ there.
 import logging
 import os
 import sys
+import typing
 
 from oslo_config import cfg
 import oslo_messaging
@@ -16,7 +17,6 @@ from tacker_rpc import client
 from tacker_rpc import dispatcher
 from tacker_rpc import exceptions
 from tacker_rpc import executor
-from tacker_rpc import implementation
 from tacker_rpc import opts
 from tacker_rpc import redact
 from tacker_rpc import stopping
@@ -144,7 +144,7 @@ def get_client(target, version_cap=None, serializer=None, *, timeout=None,
     return oslo_messaging.get_rpc_client(
         _require_transport(), target, client_cls=client.BackingOffClient,
         version_cap=version_cap,
-        serializer=_serializer(serializer), timeout=timeout,
+        serializer=serializer_for(serializer), timeout=timeout,
         retry=retry, call_monitor_timeout=call_monitor_timeout,
         transport_options=transport_options)
 
@@ -169,11 +169,10 @@ def get_server(target, endpoints, serializer=None):
     if not isinstance(endpoints, (list, tuple)):
         raise TypeError("endpoints must be a list of objects, got %s"
                         % type(endpoints).__name__)
-    checking_dispatcher = dispatcher.CheckingRPCDispatcher(
-        implementation.serving_endpoints(endpoints),
-        _serializer(serializer), dispatcher.AccessPolicy)
-    server = stopping.RPCServer(_require_transport(), target,
-                                checking_dispatcher, "threading")
+    server = stopping.RPCServer(
+        _require_transport(), target,
+        dispatcher.make_dispatcher(endpoints, serializer_for(serializer)),
+        "threading")
     if _conf.rpc_executor_grow_after > 0:
         executor.install(server, _conf.rpc_executor_grow_after)
     return server
@@ -213,7 +212,10 @@ def configured_host():
     return current_conf().host
 
 
-def _serializer(base):
+def serializer_for(base):
+    """``RequestContextSerializer(base)`` with the context class given to
+    :func:`init`: the serializer of every client and server the toolkit
+    builds."""
     return RequestContextSerializer(base, context_class=_context_class)
 
 
@@ -290,3 +292,38 @@ def _notification_url(conf):
     if url is None:
         return _rpc_url(conf)
     return "[oslo_messaging_notifications] transport_url", url
+
+
+class SavedState(typing.NamedTuple):
+    """What :func:`swap_state` takes and returns: this module's state."""
+
+    conf: typing.Any
+    transport: typing.Any
+    notification_transport: typing.Any
+    notifier: typing.Any
+    extra_exmods: list
+    context_class: typing.Any
+
+
+def swap_state(state=None):
+    """Put ``state`` in place of this module's state; return the old one.
+
+    For :class:`tacker_rpc.testing.RPCFixture`, which runs a test on
+    transports of its own and then gives the process back what it had.
+    ``None`` means not initialized, with the current extra exception
+    modules. Nothing is closed: the caller owns the transports it swaps out.
+    """
+    global _conf, _transport, _notification_transport, _notifier
+    global _context_class
+    previous = SavedState(_conf, _transport, _notification_transport,
+                          _notifier, list(_extra_exmods), _context_class)
+    if state is None:
+        state = previous._replace(conf=None, transport=None,
+                                  notification_transport=None, notifier=None,
+                                  context_class=None)
+    _conf, _transport = state.conf, state.transport
+    _notification_transport, _notifier = (state.notification_transport,
+                                          state.notifier)
+    _extra_exmods[:] = state.extra_exmods
+    _context_class = state.context_class
+    return previous

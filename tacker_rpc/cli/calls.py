@@ -4,6 +4,7 @@ import time
 
 import oslo_messaging
 
+from tacker_rpc import exceptions
 from tacker_rpc import rpc
 from tacker_rpc.cli import common
 
@@ -49,6 +50,8 @@ def run_call(args, out):
         started = time.monotonic()
         try:
             result = client.call({}, args.method, **arguments)
+        except exceptions.ActionError as exc:
+            return common.report_action_error(out, exc)
         except Exception as exc:
             raise common.CommandError(
                 common.describe_failure(exc, args.topic, timeout))

@@ -177,7 +177,7 @@ def describe_failure(exc, topic, timeout):
         return "remote error: %s: %s" % (exc.exc_type, exc.value)
     name = type(exc).__name__
     if name.endswith(REMOTE_SUFFIX):
-        return "remote error: %s: %s" % (name[:-len(REMOTE_SUFFIX)],
+        return "remote error: %s: %s" % (remote_class_name(exc),
                                          str(exc).splitlines()[0])
     first_argument = exc.args[0] if exc.args else None
     if isinstance(first_argument, str) and REMOTE_TRACEBACK in first_argument:
@@ -186,6 +186,14 @@ def describe_failure(exc, topic, timeout):
         return "remote error: %s: %s" % (name,
                                          first_argument.splitlines()[0])
     return "%s: %s" % (name, exc)
+
+
+def remote_class_name(exc):
+    """The class name a server raised, for an exception rebuilt from it."""
+    name = type(exc).__name__
+    if name.endswith(REMOTE_SUFFIX):
+        return name[:-len(REMOTE_SUFFIX)]
+    return name
 
 
 def call_timeout(args, conf):
@@ -216,15 +224,38 @@ class Output:
             self.write(table)
 
 
-def report_failure(out, message):
+def report_failure(out, message, errors=None):
     """Say on stderr (and as JSON on stdout with ``--format json``) why
-    the command failed; returns the exit status to use."""
+    the command failed; returns the exit status to use.
+
+    ``errors``, a list of dicts, goes in the JSON document as ``"errors"``.
+    """
     message = redact.mask_url(message)
     if out.json:
-        out.result({"error": message}, None)
+        data = {"error": message}
+        if errors is not None:
+            data["errors"] = errors
+        out.result(data, None)
     sys.stderr.write("tacker-rpc: error: %s\n" % message)
     sys.stderr.flush()
     return EXIT_FAILURE
+
+
+def report_action_error(out, exc):
+    """Report an ``ActionError`` a server raised: its Errors as a table on
+    stdout (code, field, message, details), or in the JSON document as
+    ``"errors"``, and the one-line reason on stderr."""
+    errors = [error.to_dict() for error in exc.errors]
+    if not out.json:
+        out.write(format_table(
+            ("code", "field", "message", "details"),
+            [[error["code"], error["field"] or "", error["message"],
+              "" if error["details"] is None else error["details"]]
+             for error in errors]))
+    return report_failure(
+        out, "remote error: %s: the server refused the request (%d error%s)"
+        % (remote_class_name(exc), len(errors), "" if len(errors) == 1
+           else "s"), errors)
 
 
 def format_table(headers, rows):

@@ -8,6 +8,13 @@ from tacker_rpc import exceptions
 from tests.functional import remote_errors
 
 
+def refusal(vnf_id):
+    """The Errors TestManager.refuse raises for ``vnf_id``."""
+    return [exceptions.Error("INVALID_ID", "not a VNF id", field="vnf_id",
+                             details={"got": vnf_id, "expected": ["vnf-*"]}),
+            exceptions.Error("QUOTA", "no room for another VNF")]
+
+
 class NotAllowedError(Exception):
     """Raised remotely from a module that is not in the allowed list."""
 
@@ -73,6 +80,12 @@ class TestManager:
 
     def fail_builtin(self, ctxt, message):
         raise KeyError(message)
+
+    def refuse(self, ctxt, vnf_id):
+        raise exceptions.ActionError(refusal(vnf_id))
+
+    def refuse_extra(self, ctxt, vnf_id):
+        raise remote_errors.VnfRefused(refusal(vnf_id))
 
     def _private(self, ctxt):
         return "must never be reachable"

@@ -249,43 +249,22 @@ def test_context_class_without_from_dict_is_refused():
         rpc.RequestContextSerializer(context_class=Point)
 
 
-class RecordingSend:
-    """Stands in for ``transport._send``: keeps what would be sent."""
-
-    def __init__(self):
-        self.messages = []
-
-    def __call__(self, target, ctxt, message, **kwargs):
-        self.messages.append((ctxt, message))
-        return {"point": [3, 4]}
-
-
-@pytest.fixture
-def recording_client(init_rpc, monkeypatch):
-    """A client of rpc.get_client whose transport records what it sends."""
-    def make(serializer=None):
-        init_rpc()
-        client = rpc.get_client(oslo_messaging.Target(topic="ser"),
-                                serializer=serializer)
-        send = RecordingSend()
-        monkeypatch.setattr(client.transport, "_send", send)
-        return client, send
-    return make
-
-
-def test_get_client_sends_through_the_base_serializer(recording_client):
-    client, send = recording_client(PointSerializer())
+def test_get_client_sends_through_the_base_serializer(rpc_fixture, rpc_stub):
+    stub = rpc_stub("ser", move={"point": [3, 4]})
+    client = rpc.get_client(oslo_messaging.Target(topic="ser"),
+                            serializer=PointSerializer())
     answer = client.call(full_context(), "move", to=Point(1, 2))
-    ctxt, message = send.messages[0]
-    assert message["args"] == {"to": {"point": [1, 2]}}
-    assert ctxt == full_context().to_dict()
+    [received] = stub.calls
+    assert received.kwargs == {"to": {"point": [1, 2]}}
+    assert received.context.to_dict() == full_context().to_dict()
     assert (answer.x, answer.y) == (3, 4)
 
 
 @pytest.mark.parametrize("how", ["call", "cast", "prepared-call"])
 def test_unsendable_argument_fails_on_the_caller_with_nothing_sent(
-        recording_client, how):
-    client, send = recording_client()
+        rpc_fixture, rpc_stub, how):
+    stub = rpc_stub("ser", create_vnf=None)
+    client = rpc.get_client(oslo_messaging.Target(topic="ser"))
     sender = client.prepare(timeout=5) if how == "prepared-call" else client
     send_it = sender.cast if how == "cast" else sender.call
     with pytest.raises(exceptions.SerializationError) as info:
@@ -295,13 +274,14 @@ def test_unsendable_argument_fails_on_the_caller_with_nothing_sent(
     assert "'create_vnf'" in message
     assert "argument spec['hosts'][1]" in message
     assert "object" in message
-    assert send.messages == []
+    assert stub.calls == []
     assert all((entry.calls, entry.timeouts) == (0, 0)
                for entry in backoff.TIMEOUTS.snapshot())
 
 
-def test_unsendable_context_value_fails_on_the_caller(recording_client):
-    client, send = recording_client()
+def test_unsendable_context_value_fails_on_the_caller(rpc_fixture, rpc_stub):
+    stub = rpc_stub("ser", create_vnf=None)
+    client = rpc.get_client(oslo_messaging.Target(topic="ser"))
     with pytest.raises(exceptions.SerializationError, match="context"):
         client.call({"user_id": object()}, "create_vnf")
-    assert send.messages == []
+    assert stub.calls == []

@@ -10,6 +10,7 @@ import oslo_messaging
 from tacker_rpc import rpc
 from tacker_rpc.cli import broker
 from tests.config import make_conf
+from tests.functional import managers
 
 
 def test_call_prints_the_result(cli, topic, start_server):
@@ -58,6 +59,27 @@ def test_lifecycle_hook_is_not_callable_remotely(cli, topic, start_server):
     # The Service ran the hook itself, with itself as the argument.
     result = cli("call", "whoami", "--topic", topic, "--format", "json")
     assert result.json()["result"]["service_topic"] == topic, result
+
+
+def test_action_error_is_printed_as_a_table_or_json(cli, topic,
+                                                    start_server):
+    start_server(topic, "h1")
+    result = cli("call", "refuse", "vnf_id=42", "--topic", topic)
+    assert result.returncode == 1, result
+    assert result.stdout.splitlines() == [
+        "code        field   message                  details",
+        "----------  ------  -----------------------  " + "-" * 34,
+        'INVALID_ID  vnf_id  not a VNF id             {"expected": '
+        '["vnf-*"], "got": 42}',
+        "QUOTA               no room for another VNF"], result
+    assert result.stderr == (
+        "tacker-rpc: error: remote error: ActionError: the server refused "
+        "the request (2 errors)\n"), result
+    result = cli("call", "refuse", "vnf_id=42", "--topic", topic,
+                 "--format", "json")
+    assert result.returncode == 1, result
+    assert result.json()["errors"] == [
+        error.to_dict() for error in managers.refusal(42)], result
 
 
 def test_call_timeout_exits_1_and_suggests_doctor(cli, topic, start_server):
