@@ -46,22 +46,6 @@ class InvalidMessage(TackerRpcError, ValueError):
     """An incoming RPC message does not have the shape of one."""
 
 
-class InvalidArguments(TackerRpcError, TypeError):
-    """Arguments that do not match what a declared method takes.
-
-    Raised by a declared client before anything is sent, and by a declared
-    server, which refuses the request without calling the method. ``field``
-    names the argument at fault and ``method`` the method; both travel to
-    the caller with the exception (oslo.messaging sends ``kwargs``).
-    """
-
-    def __init__(self, message, field=None, method=None):
-        super().__init__(message)
-        self.field = field
-        self.method = method
-        self.kwargs = {"field": field, "method": method}
-
-
 class InvalidDeclaration(TackerRpcError, TypeError):
     """A declared RPC API, method or field cannot be used as written."""
 
@@ -173,3 +157,31 @@ class ActionError(Exception):
 
     def __str__(self):
         return "; ".join(str(error) for error in self.errors)
+
+
+class InvalidArguments(ActionError, TackerRpcError, TypeError):
+    """Arguments that do not match what a declared method takes.
+
+    Raised by a declared client before anything is sent, and by a declared
+    server, which refuses the request without calling the method. It is an
+    :class:`ActionError` with one :class:`Error` of code
+    :data:`INVALID_ARGUMENT_CODE` whose ``field`` names the argument at
+    fault; :attr:`field` and :attr:`method` are there too, on the caller as
+    on the server.
+    """
+
+    def __init__(self, message_or_errors, field=None, method=None):
+        if isinstance(message_or_errors, str):
+            message_or_errors = Error(INVALID_ARGUMENT_CODE,
+                                      message_or_errors, field=field)
+        super().__init__(message_or_errors)
+        self.field = self.errors[0].field
+        self.method = method
+        self.kwargs = {"method": method}
+
+    def __str__(self):
+        return "; ".join(error.message for error in self.errors)
+
+
+#: The :class:`Error` code of :class:`InvalidArguments`.
+INVALID_ARGUMENT_CODE = "INVALID_ARGUMENT"

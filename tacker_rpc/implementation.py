@@ -178,13 +178,9 @@ def _checked(method, function):
     check = method.fields.check
 
     def serve(ctxt, **kwargs):
-        try:
-            check(kwargs)
-        except exceptions.InvalidArguments as exc:
-            LOG.warning("Refused a request: %s", exc)
-            # Sent back to a caller like any exception, without the
-            # traceback oslo.messaging logs for unexpected ones.
-            raise oslo_messaging.ExpectedException()
+        # An InvalidArguments is an ActionError: the dispatcher logs it as
+        # one line and sends it back to the caller.
+        check(kwargs)
         return function(ctxt, **kwargs)
     serve.__name__ = method.name
     return serve

@@ -63,6 +63,8 @@ def test_bad_arguments_are_refused_by_the_server_naming_the_field(
             plain.call({}, "get_item", **arguments)
         assert error.value.field == field
         assert error.value.method == "InventoryAPI.get_item()"
+        [refusal] = error.value.errors
+        assert (refusal.code, refusal.field) == ("INVALID_ARGUMENT", field)
         assert "argument %r %s" % (field, problem) in str(error.value)
     plain.prepare(version="1.1").cast({}, "record", token=["not", "str"])
     inventory.record({}, "good")
