@@ -1,0 +1,46 @@
+"""What tacker_rpc.compat does for the older oslo releases."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import oslo_messaging
+
+from tacker_rpc import rpc
+
+#: How often oslo.messaging before 18.2 looks for a reply.
+POLL_INTERVAL = 0.5
+
+
+def test_a_caller_wakes_when_its_reply_arrives_not_at_the_next_poll(
+        init_rpc, memory_server):
+    init_rpc()
+    memory_server("prompt")
+    client = rpc.get_client(oslo_messaging.Target(topic="prompt"))
+    client.call({}, "echo", value=0)  # opens the reply queue
+    for value in range(1, 4):
+        started = time.monotonic()
+        assert client.call({}, "echo", value=value) == value
+        assert time.monotonic() - started < POLL_INTERVAL
+
+
+def test_a_conf_holding_the_service_options_can_be_launched():
+    # In a process of its own: the launcher installs signal handlers.
+    code = textwrap.dedent("""
+        import tacker_rpc
+        from oslo_config import cfg
+        from oslo_service import service
+        from tacker_rpc import compat
+        conf = cfg.ConfigOpts()
+        conf([])
+        for group, options in compat.service_option_groups():
+            conf.register_opts(options, group=group)
+        conf.set_override("graceful_shutdown_timeout", 7)
+        service.launch(conf, service.Service())
+        print(conf.graceful_shutdown_timeout)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "7"
