@@ -1,0 +1,206 @@
+"""Every oslo.messaging and oslo.service internal the toolkit leans on.
+
+One test per hook: it checks that the hook exists with the shape the
+toolkit relies on (signature, attributes), and fails naming the hook, the
+installed release, the toolkit function that uses it and why, so that an
+upgrade that removes or reshapes one is caught here and not in production.
+They run on both ends of the supported range (constraints.txt and
+constraints-oldest.txt).
+"""
+
+import functools
+from importlib import metadata
+import importlib.util
+import inspect
+import queue
+
+from oslo_config import cfg
+import oslo_messaging
+from oslo_messaging._drivers import amqpdriver
+from oslo_messaging._drivers import base as driver_base
+from oslo_messaging._drivers import common as rpc_common
+from oslo_messaging.rpc import client as om_client
+from oslo_messaging.rpc import dispatcher as om_dispatcher
+from oslo_messaging.rpc import server as om_server
+from oslo_service import backend
+
+from tacker_rpc import executor
+from tests.config import MEMORY_URL
+from tests.config import make_conf
+
+
+def gone(hook, user, why, package="oslo.messaging"):
+    """The failure message of a hook test."""
+    return "%s %s no longer has %s, used by tacker_rpc.%s for %s" % (
+        package, metadata.version(package), hook, user, why)
+
+
+def parameters(owner, name):
+    """The parameter names of ``owner.name``; None when it is not there."""
+    function = getattr(owner, name, None)
+    if not callable(function):
+        return None
+    return list(inspect.signature(function).parameters)
+
+
+def memory_transport():
+    return oslo_messaging.get_rpc_transport(make_conf(MEMORY_URL))
+
+
+def test_oslo_service_threading_backend():
+    why = gone("oslo_service.backend (get_backend_type, init_backend, "
+               "BackendType.THREADING)", "__init__ (module level)",
+               "running services on native threads instead of eventlet",
+               package="oslo.service")
+    assert callable(getattr(backend, "get_backend_type", None)), why
+    assert parameters(backend, "init_backend") == ["type_"], \
+        why
+    assert backend.BackendType.THREADING.value == "threading", why
+    # Importing tacker_rpc (conftest did) selected it.
+    assert backend.get_backend_type() is backend.BackendType.THREADING, why
+
+
+def test_call_context_class():
+    why = gone("oslo_messaging.rpc.client._CallContext (a class with "
+               "call(ctxt, method, **kwargs), _make_message(ctxt, method, "
+               "args), prepare() and target, timeout, retry, transport in "
+               "its __dict__, as RPCClient.prepare() returns it)",
+               "client._BackingOffCallContext",
+               "learning each call's timeout and naming unsendable "
+               "arguments")
+    context_cls = getattr(om_client, "_CallContext", None)
+    assert inspect.isclass(context_cls), why
+    assert parameters(context_cls, "call") == [
+        "self", "ctxt", "method", "kwargs"], why
+    assert parameters(context_cls, "_make_message") == [
+        "self", "ctxt", "method", "args"], why
+    assert callable(getattr(context_cls, "prepare", None)), why
+    transport = memory_transport()
+    try:
+        prepared = oslo_messaging.get_rpc_client(
+            transport, oslo_messaging.Target(topic="t")).prepare(timeout=3)
+        assert type(prepared) is context_cls, why
+        assert not hasattr(context_cls, "__slots__"), why
+        assert {"target", "timeout", "retry", "transport"} <= set(
+            vars(prepared)), why
+        assert prepared.timeout == 3, why
+    finally:
+        transport.cleanup()
+
+
+def test_rpc_client_manual_load_argument():
+    why = gone("RPCClient.__init__(..., _manual_load=...), which "
+               "get_rpc_client(client_cls=...) passes",
+               "client.BackingOffClient.__init__",
+               "being built by get_rpc_client like any oslo.messaging "
+               "client")
+    init = parameters(oslo_messaging.RPCClient, "__init__") or []
+    assert "_manual_load" in init, why
+    factory = parameters(oslo_messaging, "get_rpc_client") or []
+    assert "client_cls" in factory, why
+
+
+def test_driver_connection_pool():
+    why = gone("transport._driver with _reply_q (None before the first call) "
+               "and _get_connection(purpose, retry), and "
+               "_drivers.common.PURPOSE_SEND",
+               "client._connect_within_retry",
+               "failing a call with retry set when the broker refuses it, "
+               "instead of hanging in the reply connection")
+    assert isinstance(getattr(rpc_common, "PURPOSE_SEND", None), str), why
+    transport = memory_transport()
+    try:
+        driver = getattr(transport, "_driver", None)
+        assert driver is not None, why
+        assert getattr(driver, "_reply_q", "missing") is None, why
+        assert (parameters(driver, "_get_connection") or [])[:2] == [
+            "purpose", "retry"], why
+        with driver._get_connection(rpc_common.PURPOSE_SEND, 0):
+            pass
+    finally:
+        transport.cleanup()
+
+
+def test_metrics_option_group():
+    why = gone("_metrics.client.oslo_messaging_metrics (a list of options)",
+               "compat.global_only_option_groups",
+               "registering [oslo_messaging_metrics] on a service's own "
+               "ConfigOpts, which every call reads")
+    from oslo_messaging._metrics import client as om_metrics
+    options = getattr(om_metrics, "oslo_messaging_metrics", None)
+    assert options and all(isinstance(o, cfg.Opt) for o in options), why
+
+
+def test_tracing_option_group_whenever_the_client_traces():
+    why = gone("_tracing.client.oslo_messaging_tracing (a list of options) "
+               "while its RPC client traces",
+               "compat.global_only_option_groups",
+               "registering [oslo_messaging_tracing] on a service's own "
+               "ConfigOpts, which every call reads")
+    if importlib.util.find_spec("oslo_messaging._tracing") is None:
+        # Before 18.3: no tracing, and the client must not read the group.
+        assert not hasattr(om_client, "tracing"), why
+        return
+    from oslo_messaging._tracing import client as om_tracing
+    options = getattr(om_tracing, "oslo_messaging_tracing", None)
+    assert options and all(isinstance(o, cfg.Opt) for o in options), why
+
+
+def test_reply_waiters_queue():
+    why = gone("_drivers.amqpdriver.ReplyWaiters with get(msg_id, timeout) "
+               "and _queues, a dict of queue.Queue by message id",
+               "compat.block_on_replies",
+               "waking a caller as soon as its reply arrives on releases "
+               "that poll for it every 0.5 s")
+    waiters_cls = getattr(amqpdriver, "ReplyWaiters", None)
+    assert inspect.isclass(waiters_cls), why
+    assert parameters(waiters_cls, "get") == ["self", "msg_id", "timeout"], why
+    waiters = waiters_cls()
+    waiters.add("id")
+    assert isinstance(waiters._queues.get("id"), queue.Queue), why
+    waiters.put("id", "reply")
+    assert waiters.get("id", 1) == "reply", why
+
+
+def test_server_executor_class():
+    why = gone("MessageHandlingServer._executor_cls (called with "
+               "max_workers at start(); the executor in _work_executor)",
+               "executor.install",
+               "running server handlers on StallGrowingExecutor")
+    transport = memory_transport()
+    server = om_server.RPCServer(
+        transport, oslo_messaging.Target(topic="t", server="h"),
+        om_dispatcher.RPCDispatcher(
+            [], oslo_messaging.NoOpSerializer(),
+            om_dispatcher.DefaultRPCAccessPolicy),
+        "threading")
+    try:
+        assert hasattr(server, "_executor_cls"), why
+        executor.install(server, 0.01)
+        assert isinstance(server._executor_cls, functools.partial), why
+        server.start()
+        assert isinstance(getattr(server, "_work_executor", None),
+                          executor.StallGrowingExecutor), why
+    finally:
+        server.stop()
+        server.wait()
+        transport.cleanup()
+
+
+def test_dispatcher_dispatch():
+    why = gone("rpc.dispatcher.RPCDispatcher(endpoints, serializer, "
+               "access_policy).dispatch(incoming), the decoded message in "
+               "incoming.message",
+               "dispatcher.CheckingRPCDispatcher",
+               "refusing malformed messages naming the faulty field")
+    assert parameters(om_dispatcher.RPCDispatcher, "dispatch") == [
+        "self", "incoming"], why
+    init = parameters(om_dispatcher.RPCDispatcher, "__init__") or []
+    assert init[:4] == [
+        "self", "endpoints", "serializer", "access_policy"], why
+
+    class Incoming(driver_base.RpcIncomingMessage):
+        acknowledge = requeue = reply = heartbeat = None
+
+    incoming = Incoming({}, {"method": "m"})
+    assert incoming.message == {"method": "m"}, why
