@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import queue
 
+from cotyledon import oslo_config_glue
 from oslo_config import cfg
 import oslo_messaging
 from oslo_messaging._drivers import amqpdriver
@@ -58,6 +59,17 @@ def test_oslo_service_threading_backend():
     assert backend.BackendType.THREADING.value == "threading", why
     # Importing tacker_rpc (conftest did) selected it.
     assert backend.get_backend_type() is backend.BackendType.THREADING, why
+
+
+def test_cotyledon_service_options():
+    why = gone("oslo_config_glue.service_opts (options named log_options "
+               "and graceful_shutdown_timeout)",
+               "compat.service_option_groups",
+               "giving oslo.service < 4.5's threading launcher a conf it "
+               "accepts", package="cotyledon")
+    options = getattr(oslo_config_glue, "service_opts", None) or []
+    assert {"log_options", "graceful_shutdown_timeout"} <= {
+        o.name for o in options if isinstance(o, cfg.Opt)}, why
 
 
 def test_call_context_class():
