@@ -24,6 +24,7 @@ from oslo_messaging.rpc import client as om_client
 from oslo_messaging.rpc import dispatcher as om_dispatcher
 from oslo_messaging.rpc import server as om_server
 from oslo_service import backend
+import pytest
 
 from tacker_rpc import executor
 from tests.config import MEMORY_URL
@@ -42,6 +43,13 @@ def parameters(owner, name):
     if not callable(function):
         return None
     return list(inspect.signature(function).parameters)
+
+
+def hook_class(module, name, why):
+    """``module.name``, failing with ``why`` unless it is a class."""
+    cls = getattr(module, name, None)
+    assert inspect.isclass(cls), why
+    return cls
 
 
 def memory_transport():
@@ -80,8 +88,7 @@ def test_call_context_class():
                "client._BackingOffCallContext",
                "learning each call's timeout and naming unsendable "
                "arguments")
-    context_cls = getattr(om_client, "_CallContext", None)
-    assert inspect.isclass(context_cls), why
+    context_cls = hook_class(om_client, "_CallContext", why)
     assert parameters(context_cls, "call") == [
         "self", "ctxt", "method", "kwargs"], why
     assert parameters(context_cls, "_make_message") == [
@@ -133,28 +140,21 @@ def test_driver_connection_pool():
         transport.cleanup()
 
 
-def test_metrics_option_group():
-    why = gone("_metrics.client.oslo_messaging_metrics (a list of options)",
+@pytest.mark.parametrize("kind", ["metrics", "tracing"])
+def test_option_groups_every_call_reads(kind):
+    group = "oslo_messaging_" + kind
+    module = "oslo_messaging._%s" % kind
+    why = gone("_%s.client.%s (a list of options, for tracing whenever its "
+               "RPC client traces)" % (kind, group),
                "compat.global_only_option_groups",
-               "registering [oslo_messaging_metrics] on a service's own "
-               "ConfigOpts, which every call reads")
-    from oslo_messaging._metrics import client as om_metrics
-    options = getattr(om_metrics, "oslo_messaging_metrics", None)
-    assert options and all(isinstance(o, cfg.Opt) for o in options), why
-
-
-def test_tracing_option_group_whenever_the_client_traces():
-    why = gone("_tracing.client.oslo_messaging_tracing (a list of options) "
-               "while its RPC client traces",
-               "compat.global_only_option_groups",
-               "registering [oslo_messaging_tracing] on a service's own "
-               "ConfigOpts, which every call reads")
-    if importlib.util.find_spec("oslo_messaging._tracing") is None:
+               "registering [%s] on a service's own ConfigOpts, which every "
+               "call reads" % group)
+    if kind == "tracing" and importlib.util.find_spec(module) is None:
         # Before 18.3: no tracing, and the client must not read the group.
         assert not hasattr(om_client, "tracing"), why
         return
-    from oslo_messaging._tracing import client as om_tracing
-    options = getattr(om_tracing, "oslo_messaging_tracing", None)
+    options = getattr(importlib.import_module(module + ".client"), group,
+                      None)
     assert options and all(isinstance(o, cfg.Opt) for o in options), why
 
 
@@ -164,8 +164,7 @@ def test_reply_waiters_queue():
                "compat.block_on_replies",
                "waking a caller as soon as its reply arrives on releases "
                "that poll for it every 0.5 s")
-    waiters_cls = getattr(amqpdriver, "ReplyWaiters", None)
-    assert inspect.isclass(waiters_cls), why
+    waiters_cls = hook_class(amqpdriver, "ReplyWaiters", why)
     assert parameters(waiters_cls, "get") == ["self", "msg_id", "timeout"], why
     waiters = waiters_cls()
     waiters.add("id")
