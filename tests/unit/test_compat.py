@@ -1,5 +1,6 @@
 """What tacker_rpc.compat does for the older oslo releases."""
 
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -19,10 +20,14 @@ def test_a_caller_wakes_when_its_reply_arrives_not_at_the_next_poll(
     memory_server("prompt")
     client = rpc.get_client(oslo_messaging.Target(topic="prompt"))
     client.call({}, "echo", value=0)  # opens the reply queue
-    for value in range(1, 4):
+    durations = []
+    for value in range(1, 6):
         started = time.monotonic()
         assert client.call({}, "echo", value=value) == value
-        assert time.monotonic() - started < POLL_INTERVAL
+        durations.append(time.monotonic() - started)
+    # Polling makes every call last at least POLL_INTERVAL; the median
+    # leaves room for one call delayed by a busy machine.
+    assert statistics.median(durations) < POLL_INTERVAL, durations
 
 
 def test_a_conf_holding_the_service_options_can_be_launched():
