@@ -20,6 +20,7 @@ import oslo_messaging
 from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._drivers import base as driver_base
 from oslo_messaging._drivers import common as rpc_common
+from oslo_messaging._drivers import impl_rabbit
 from oslo_messaging.rpc import client as om_client
 from oslo_messaging.rpc import dispatcher as om_dispatcher
 from oslo_messaging.rpc import server as om_server
@@ -215,3 +216,62 @@ def test_dispatcher_dispatch():
 
     incoming = Incoming({}, {"method": "m"})
     assert incoming.message == {"method": "m"}, why
+
+
+def test_driver_reply_waiter():
+    why = gone("AMQPDriverBase._get_reply_q() creating self._waiter, a "
+               "_drivers.amqpdriver.ReplyWaiter with wait(msg_id, timeout, "
+               "call_monitor_timeout, reply_q)",
+               "deadline.install (_DeadlineDriverMixin)",
+               "waiting for an answer only what is left of a call's "
+               "deadline")
+    waiter_cls = hook_class(amqpdriver, "ReplyWaiter", why)
+    assert parameters(waiter_cls, "wait") == [
+        "self", "msg_id", "timeout", "call_monitor_timeout", "reply_q"], why
+    transport = memory_transport()
+    try:
+        driver = transport._driver
+        assert isinstance(driver, amqpdriver.AMQPDriverBase), why
+        assert parameters(driver, "_get_reply_q") == [], why
+        driver._get_reply_q()
+        assert type(getattr(driver, "_waiter", None)) is waiter_cls, why
+    finally:
+        transport.cleanup()
+
+
+def test_driver_connection_pool_class_and_items():
+    why = gone("the driver's _connection_pool with connection_cls "
+               "(impl_rabbit.Connection) and _items, (watch, connection) "
+               "pairs of the idle connections",
+               "deadline.install",
+               "making the rabbit connections honour call deadlines")
+    transport = memory_transport()
+    try:
+        pool = getattr(transport._driver, "_connection_pool", None)
+        assert getattr(pool, "connection_cls", None) is \
+            impl_rabbit.Connection, why
+        with transport._driver._get_connection(rpc_common.PURPOSE_SEND):
+            pass
+        items = list(getattr(pool, "_items", []))
+        assert items and all(
+            len(item) == 2 and isinstance(item[1], impl_rabbit.Connection)
+            for item in items), why
+    finally:
+        transport.cleanup()
+
+
+def test_rabbit_connection_ensure_and_publish():
+    why = gone("impl_rabbit.Connection.ensure(method, retry, "
+               "recoverable_error_callback, error_callback, "
+               "timeout_is_error) and _publish(exchange, msg, ...), and "
+               "_drivers.common.Timeout(info=...)",
+               "deadline._DeadlineConnection",
+               "publishing nothing and reconnecting no more once a call's "
+               "deadline has passed")
+    connection_cls = hook_class(impl_rabbit, "Connection", why)
+    assert parameters(connection_cls, "ensure") == [
+        "self", "method", "retry", "recoverable_error_callback",
+        "error_callback", "timeout_is_error"], why
+    assert (parameters(connection_cls, "_publish") or [])[:3] == [
+        "self", "exchange", "msg"], why
+    assert "info" in (parameters(rpc_common.Timeout, "__init__") or []), why
