@@ -87,6 +87,25 @@ def service_option_groups():
             for group, options in groups]
 
 
+def ensure_error_callback(error_callback, passing):
+    """An ``error_callback`` for ``impl_rabbit.Connection.ensure`` that ends
+    ``ensure`` with an exception of class ``passing`` as it is, and hands
+    every other one to ``error_callback`` (which may be None).
+
+    ``ensure`` in oslo.messaging before 18.3.1 calls ``error_callback``,
+    logs "Unable to connect to AMQP server" and raises
+    ``MessageDeliveryFailure`` for every exception, its own ``Timeout``
+    included; from 18.3.1 on it re-raises a ``Timeout`` without calling
+    ``error_callback``, so this changes nothing there.
+    """
+    def on_error(exc):
+        if isinstance(exc, passing):
+            raise exc
+        if error_callback is not None:
+            error_callback(exc)
+    return on_error
+
+
 def _version(distribution):
     """The installed ``distribution``'s (major, minor)."""
     major, minor = metadata.version(distribution).split(".")[:2]

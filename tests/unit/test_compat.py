@@ -7,7 +7,9 @@ import textwrap
 import time
 
 import oslo_messaging
+import pytest
 
+from tacker_rpc import deadline
 from tacker_rpc import rpc
 
 #: How often oslo.messaging before 18.2 looks for a reply.
@@ -49,3 +51,19 @@ def test_a_conf_holding_the_service_options_can_be_launched():
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "7"
+
+
+def test_a_deadline_passed_while_publishing_ends_the_send_as_itself(
+        init_rpc):
+    # Through oslo.messaging's own Connection.ensure, which before 18.3.1
+    # turned it into MessageDeliveryFailure ("Unable to connect").
+    init_rpc()
+    target = oslo_messaging.Target(topic="expired")
+    transport = rpc.get_client(target).transport
+    deadline.begin(0.001)
+    try:
+        time.sleep(0.01)
+        with pytest.raises(deadline._Expired):
+            transport._send(target, {}, {"method": "m", "args": {}})
+    finally:
+        deadline.end()
