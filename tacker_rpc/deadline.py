@@ -36,6 +36,8 @@ from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._drivers import common as rpc_common
 from oslo_messaging._drivers import impl_rabbit
 
+from tacker_rpc import compat
+
 _CURRENT = threading.local()
 _CURRENT.deadline = None
 
@@ -46,7 +48,8 @@ class DeadlinePassed(oslo_messaging.MessagingTimeout):
 
 class _Expired(rpc_common.Timeout):
     # Raised inside the driver: oslo.messaging's Connection.ensure passes
-    # its own Timeout through without logging it as a publishing failure.
+    # its own Timeout through without logging it as a publishing failure
+    # (before 18.3.1, through compat.ensure_error_callback).
     pass
 
 
@@ -118,8 +121,10 @@ class _DeadlineConnection(impl_rabbit.Connection):
             if recoverable_error_callback is not None:
                 recoverable_error_callback(exc)
 
-        return super().ensure(method, retry, on_recoverable_error,
-                              error_callback, timeout_is_error)
+        return super().ensure(
+            method, retry, on_recoverable_error,
+            compat.ensure_error_callback(error_callback, _Expired),
+            timeout_is_error)
 
     def _publish(self, *args, **kwargs):
         _raise_if_passed()

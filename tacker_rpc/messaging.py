@@ -14,6 +14,7 @@ import oslo_messaging
 
 from tacker_rpc import backoff
 from tacker_rpc import client
+from tacker_rpc import compat
 from tacker_rpc import dispatcher
 from tacker_rpc import exceptions
 from tacker_rpc import executor
@@ -243,6 +244,7 @@ def _make_transport(factory, conf, url_of):
     """``factory(conf)``, with an unusable URL reported as
     InvalidTransportURL naming the option ``url_of(conf)`` returns, as
     ``(option name, url)``, with its password masked."""
+    compat.block_on_replies()
     # A malformed host part (a port that is not a number, an unclosed IPv6
     # bracket) reaches us as the ValueError of urllib or oslo.utils.
     try:

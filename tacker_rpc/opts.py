@@ -12,10 +12,9 @@ import socket
 
 from oslo_config import cfg
 from oslo_messaging import opts as _om_opts
-from oslo_messaging._metrics import client as _om_metrics
-from oslo_messaging._tracing import client as _om_tracing
 
 from tacker_rpc import backoff
+from tacker_rpc import compat
 from tacker_rpc import exceptions
 from tacker_rpc import executor
 
@@ -23,6 +22,8 @@ LOG = logging.getLogger(__name__)
 
 # Copied once: oslo.messaging's list_opts() deep-copies on every call.
 _OSLO_MESSAGING_OPTS = _om_opts.list_opts()
+
+_GLOBAL_ONLY_GROUPS = compat.global_only_option_groups()
 
 #: How many times ``rpc_response_timeout`` the backoff ceiling is when
 #: ``rpc_response_max_timeout`` is not set.
@@ -109,11 +110,11 @@ def register_opts(conf):
     """Register every option the toolkit reads on ``conf``.
 
     Besides the toolkit's own options this registers oslo.messaging's
-    ``[oslo_messaging_tracing]`` and ``[oslo_messaging_metrics]`` groups,
-    which oslo.messaging 18 registers only on the global ``cfg.CONF``; without
-    them the first call made with a private ``ConfigOpts`` fails with
-    ``NoSuchOptError``. It also registers every option oslo.messaging lists
-    (``transport_url``, ``executor_thread_pool_size``, the
+    ``[oslo_messaging_tracing]`` (18.3 on) and ``[oslo_messaging_metrics]``
+    groups, which oslo.messaging registers only on the global ``cfg.CONF``;
+    without them the first call made with a private ``ConfigOpts`` fails
+    with ``NoSuchOptError``. It also registers every option oslo.messaging
+    lists (``transport_url``, ``executor_thread_pool_size``, the
     ``[oslo_messaging_rabbit]`` group...) so any of them can be overridden
     before :func:`tacker_rpc.rpc.init`. Registering twice is harmless.
 
@@ -140,8 +141,7 @@ def register_opts(conf):
                     % (group or "DEFAULT", opt.dest)) from None
     for group, options in [
             (None, core_opts + server_opts + backoff_opts + status_opts),
-            ("oslo_messaging_tracing", _om_tracing.oslo_messaging_tracing),
-            ("oslo_messaging_metrics", _om_metrics.oslo_messaging_metrics)]:
+            *_GLOBAL_ONLY_GROUPS]:
         for opt in options:
             try:
                 conf.register_opt(opt, group=group)

@@ -7,8 +7,11 @@
 # Installs Debian's rabbitmq-server when missing (needs root and apt-get),
 # makes a virtualenv in .venv with the pinned versions of constraints.txt,
 # checks lint and the config sample, builds the docs (doc/build/html), then
-# runs pytest. The functional tests start their own private RabbitMQ nodes on
-# loopback (pifpaf) and stop them.
+# runs pytest. Then runs the unit and functional tests (not the cluster
+# scenario) again in .venv-oldest, on the oldest supported versions
+# (constraints-oldest.txt); a failure in either run fails the script. The
+# functional tests start their own private RabbitMQ nodes on loopback
+# (pifpaf) and stop them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,11 +28,15 @@ if ! command -v rabbitmq-server >/dev/null 2>&1 \
 fi
 
 PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
-fi
-.venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q -c constraints.txt -e ".[test,doc]"
+make_venv() {  # make_venv DIR CONSTRAINTS EXTRAS
+    if [ ! -x "$1/bin/python" ]; then
+        "$PYTHON" -m venv "$1"
+    fi
+    "$1/bin/pip" install -q --upgrade pip >/dev/null
+    "$1/bin/pip" install -q -c "$2" -e ".[$3]"
+}
+make_venv .venv constraints.txt test,doc
+make_venv .venv-oldest constraints-oldest.txt test
 
 echo "== lint (ruff)"
 .venv/bin/ruff check .
@@ -37,5 +44,11 @@ echo "== lint (ruff)"
 echo "== docs (Sphinx; a warning fails the run)"
 .venv/bin/sphinx-build -E -W --keep-going -q -b html doc doc/build/html
 
-echo "== pytest"
-exec .venv/bin/python -m pytest -p no:cacheprovider -ra "$@"
+status=0
+echo "== pytest (constraints.txt)"
+.venv/bin/python -m pytest -p no:cacheprovider -ra "$@" || status=$?
+
+echo "== pytest on the oldest supported versions (constraints-oldest.txt)"
+.venv-oldest/bin/python -m pytest -p no:cacheprovider -ra \
+    -m "not cluster and not current_pins" "$@" || status=$?
+exit "$status"

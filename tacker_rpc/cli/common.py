@@ -14,6 +14,7 @@ import sys
 from oslo_config import cfg
 import oslo_messaging
 
+from tacker_rpc import compat
 from tacker_rpc import exceptions
 from tacker_rpc import opts
 from tacker_rpc import redact
@@ -138,8 +139,7 @@ def load_conf(args, service=False):
         raise CommandError(str(exc))
     opts.register_opts(conf)
     if service:
-        from oslo_service import service as oslo_service
-        for group, options in oslo_service.list_opts():
+        for group, options in compat.service_option_groups():
             conf.register_opts(options, group=group)
     if args.transport_url:
         conf.set_override("transport_url", args.transport_url)

@@ -19,6 +19,7 @@ from oslo_config import cfg
 from oslo_messaging import opts as om_opts
 from oslo_service import service as oslo_service
 
+from tacker_rpc import compat
 from tacker_rpc import opts
 from tacker_rpc import rpc
 
@@ -48,7 +49,8 @@ def main(argv=None):
     opts.register_opts(conf)
     # oslo.messaging's driver groups ([oslo_messaging_rabbit]) too, so that
     # --set can override them before rpc.init creates the transport.
-    for group, options in oslo_service.list_opts() + om_opts.list_opts():
+    for group, options in (compat.service_option_groups()
+                           + om_opts.list_opts()):
         conf.register_opts(options, group=group)
     conf.set_override("transport_url", args.transport_url)
     conf.set_override("graceful_shutdown_timeout", 30)

@@ -16,6 +16,7 @@ import sys
 
 from oslo_service import service as oslo_service
 
+from tacker_rpc import compat
 from tacker_rpc import rpc
 from tests.config import MEMORY_URL
 from tests.config import make_conf
@@ -31,7 +32,8 @@ class EchoManager:
 
 def main(workers):
     conf = make_conf(MEMORY_URL)
-    conf.register_opts(oslo_service.list_opts()[0][1])
+    for group, options in compat.service_option_groups():
+        conf.register_opts(options, group=group)
     conf.set_override("graceful_shutdown_timeout", GRACEFUL_SHUTDOWN_TIMEOUT)
     rpc.init(conf)
     server = rpc.Service("launched-host", "launched", manager=EchoManager())

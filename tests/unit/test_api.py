@@ -142,23 +142,23 @@ def test_endpoints_that_are_not_a_list_are_refused(init_rpc, endpoints):
 
 def test_init_with_a_private_conf_then_a_call_works(tmp_path, init_rpc,
                                                    memory_server):
-    # oslo.messaging 18 registers [oslo_messaging_tracing] (and
-    # [oslo_messaging_metrics]) only on the global cfg.CONF, yet every
-    # call() reads conf.oslo_messaging_tracing.tracing_enabled from the
-    # transport's own conf. This conf is private and nobody but rpc.init
-    # registers anything on it, so without tacker_rpc.opts.register_opts
-    # registering those groups the call below raises cfg.NoSuchOptError
-    # (checked by deleting that registration: the test then fails with
-    # "no such option oslo_messaging_tracing").
+    # oslo.messaging registers [oslo_messaging_metrics] (and from 18.3
+    # [oslo_messaging_tracing]) only on the global cfg.CONF, yet every
+    # call() reads them from the transport's own conf. This conf is private
+    # and nobody but rpc.init registers anything on it, so without
+    # tacker_rpc.opts.register_opts registering those groups the call below
+    # raises cfg.NoSuchOptError (checked by deleting that registration: the
+    # test then fails with "no such option oslo_messaging_tracing", or
+    # oslo_messaging_metrics before 18.3).
     config_file = tmp_path / "service.conf"
     config_file.write_text("[DEFAULT]\ntransport_url = %s\n" % MEMORY_URL)
     conf = cfg.ConfigOpts()
     conf(["--config-file", str(config_file)], project="private")
-    assert "oslo_messaging_tracing" not in conf
+    assert "oslo_messaging_metrics" not in conf
     rpc.init(conf)
     memory_server("private")
     assert echo_client("private").call({}, "echo", value=[1]) == [1]
-    assert conf.oslo_messaging_tracing.tracing_enabled is False
+    assert conf.oslo_messaging_metrics.metrics_enabled is False
 
 
 def test_allowed_exmods_start_with_the_toolkit_then_extras_in_order():
