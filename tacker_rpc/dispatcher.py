@@ -22,6 +22,7 @@ import reprlib
 
 import oslo_messaging
 from oslo_messaging.rpc import dispatcher as om_dispatcher
+from oslo_service import service as oslo_service
 
 from tacker_rpc import exceptions
 from tacker_rpc import implementation
@@ -66,11 +67,22 @@ NEVER_CALLABLE = frozenset((
 ))
 
 
-def callable_remotely(name):
-    """Whether an endpoint method called ``name`` may be run by a message:
-    not private (``_`` first) and not a lifecycle hook
-    (:data:`NEVER_CALLABLE`)."""
-    return not name.startswith("_") and name not in NEVER_CALLABLE
+#: What an oslo.service Service has (start, stop, wait, reset...): never
+#: callable on an endpoint that is a Service, as a
+#: :class:`tacker_rpc.service.Service` built without a manager is.
+SERVICE_METHODS = frozenset(
+    name for name in dir(oslo_service.Service) if not name.startswith("_"))
+
+
+def callable_remotely(name, endpoint=None):
+    """Whether the method ``name`` of ``endpoint`` may be run by a
+    message: not private (``_`` first), not a lifecycle hook
+    (:data:`NEVER_CALLABLE`) and, when ``endpoint`` is an oslo.service
+    Service, not one of :data:`SERVICE_METHODS`."""
+    if name.startswith("_") or name in NEVER_CALLABLE:
+        return False
+    return not (name in SERVICE_METHODS
+                and isinstance(endpoint, oslo_service.ServiceBase))
 
 
 class AccessPolicy(om_dispatcher.RPCAccessPolicyBase):
@@ -78,7 +90,7 @@ class AccessPolicy(om_dispatcher.RPCAccessPolicyBase):
     fails as an unknown one (``oslo_messaging.rpc.NoSuchMethod``)."""
 
     def is_allowed(self, endpoint, method):
-        return callable_remotely(method)
+        return callable_remotely(method, endpoint)
 
 
 class CheckingRPCDispatcher(om_dispatcher.RPCDispatcher):

@@ -83,13 +83,18 @@ class Service(oslo_service.Service):
     ``oslo_service.service.launch(conf, Service(...)).wait()`` after
     ``rpc.init(conf)``, and do not make calls in the launching process before
     it forks.
+
+    Without ``manager`` the Service is its own manager, as in tacker: a
+    subclass's public methods are served, while what every oslo.service
+    Service has (``start``, ``stop``, ``wait``, ``reset``...) never is
+    (:data:`tacker_rpc.dispatcher.SERVICE_METHODS`).
     """
 
     def __init__(self, host, topic, manager=None, serializer=None):
         super().__init__()
         self.host = host
         self.topic = topic
-        self.manager = manager
+        self.manager = self if manager is None else manager
         self.serializer = serializer
         self.conn = None
 
@@ -103,7 +108,7 @@ class Service(oslo_service.Service):
         # tacker_rpc.rpc imports this module; rpc.RPC_DISABLED is read here.
         from tacker_rpc import rpc
         self.conn = rpc.create_connection()
-        endpoints = [self.manager] if self.manager is not None else []
+        endpoints = [self.manager]
         status_endpoint = status.endpoint_for(self, self.conn)
         if status_endpoint is not None:
             endpoints.append(status_endpoint)

@@ -147,7 +147,7 @@ def _public_methods(manager):
     served = implementation.served_names(manager)
     methods = []
     for name, member in inspect.getmembers(manager, inspect.ismethod):
-        if not dispatcher.callable_remotely(name) or (
+        if not dispatcher.callable_remotely(name, manager) or (
                 served is not None and name not in served):
             continue
         doc = inspect.getdoc(member) or ""

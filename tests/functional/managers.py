@@ -5,6 +5,7 @@ import threading
 import time
 
 from tacker_rpc import exceptions
+from tacker_rpc import rpc
 from tests.functional import remote_errors
 
 
@@ -89,3 +90,14 @@ class TestManager:
 
     def _private(self, ctxt):
         return "must never be reachable"
+
+
+class SelfServingService(rpc.Service):
+    """A Service that is its own manager (built without one), as tacker's
+    Service may be: its own public methods are served."""
+
+    def echo(self, ctxt, value):
+        return value
+
+    def served_by(self, ctxt):
+        return {"topic": self.topic, "host": self.host}

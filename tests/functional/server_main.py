@@ -2,6 +2,9 @@
 
     python -m tests.functional.server_main --transport-url URL \
         --topic T --host H [--manager module:Class] [--set name=value ...]
+
+A manager spec ``service:module:Class`` names a subclass of rpc.Service,
+built without a manager: the Service is then its own manager, as in tacker.
 """
 
 # isort: off
@@ -59,8 +62,15 @@ def main(argv=None):
         group, _, name = name.rpartition(".")
         conf.set_override(name, value, group=group or None)
     rpc.init(conf)
-    service = rpc.Service(args.host, args.topic,
-                          manager=load_manager(args.manager, args.host))
+    kind, _, spec = args.manager.partition("service:")
+    if not kind and spec:
+        module_name, _, class_name = spec.partition(":")
+        service_class = getattr(importlib.import_module(module_name),
+                                class_name)
+        service = service_class(args.host, args.topic)
+    else:
+        service = rpc.Service(args.host, args.topic,
+                              manager=load_manager(args.manager, args.host))
     oslo_service.launch(conf, service).wait()
 
 

@@ -91,3 +91,24 @@ def test_manager_methods_named_like_status_ones_stay_the_managers(
     with pytest.raises(oslo_messaging.RemoteError) as error:
         manager.call({}, "ping")
     assert error.value.exc_type == "NoSuchMethod"
+
+
+def test_a_service_without_manager_serves_its_own_methods(rpc_conf, topic,
+                                                          start_server):
+    start_server(topic, "self-host",
+                 manager="service:tests.functional.managers:"
+                         "SelfServingService")
+    client = rpc.get_client(oslo_messaging.Target(topic=topic), timeout=10)
+    assert client.call({}, "served_by") == {"topic": topic,
+                                             "host": "self-host"}
+    for lifecycle in ("stop", "wait", "reset", "start"):
+        with pytest.raises(oslo_messaging.RemoteError) as error:
+            client.call({}, lifecycle)
+        assert error.value.exc_type == "NoSuchMethod", lifecycle
+    described = status_client(topic).call({}, "describe")
+    assert described["manager"] == (
+        "tests.functional.managers.SelfServingService")
+    assert sorted(m["name"] for m in described["methods"]) == [
+        "echo", "served_by"]
+    # Still serving after the refusals.
+    assert client.call({}, "echo", value=1) == 1

@@ -5,6 +5,7 @@ import logging
 import oslo_messaging
 import pytest
 
+from tacker_rpc import dispatcher
 from tacker_rpc import messaging
 from tacker_rpc import rpc
 from tests.unit.test_serializer import Point
@@ -160,3 +161,32 @@ def test_connection_close_stops_every_server_when_one_fails(
     with pytest.raises(RuntimeError, match="first server broken"):
         connection.close()
     assert waited == [None]
+
+
+class OwnManagerService(rpc.Service):
+    def hello(self, ctxt, name):
+        return "hello %s" % name
+
+
+def test_service_without_manager_is_its_own_manager(init_rpc):
+    init_rpc()
+    service = OwnManagerService("unit-host", "own-manager")
+    assert service.manager is service
+    service.start()
+    try:
+        client = rpc.get_client(oslo_messaging.Target(topic="own-manager"),
+                                timeout=5)
+        assert client.call({}, "hello", name="x") == "hello x"
+        for lifecycle in ("start", "stop", "wait", "reset"):
+            with pytest.raises(oslo_messaging.RemoteError,
+                               match="NoSuchMethod"):
+                client.call({}, lifecycle)
+    finally:
+        service.stop()
+
+
+def test_service_methods_are_callable_on_a_plain_manager():
+    # A manager (not a Service) may well have a method named start.
+    assert dispatcher.callable_remotely("start", object())
+    assert not dispatcher.callable_remotely(
+        "start", rpc.Service("h", "t"))
