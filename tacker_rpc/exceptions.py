@@ -13,6 +13,8 @@ import dataclasses
 import json
 import typing
 
+import oslo_messaging
+
 
 class TackerRpcError(Exception):
     """Base class of every error raised by tacker_rpc."""
@@ -185,3 +187,22 @@ class InvalidArguments(ActionError, TackerRpcError, TypeError):
 
 #: The :class:`Error` code of :class:`InvalidArguments`.
 INVALID_ARGUMENT_CODE = "INVALID_ARGUMENT"
+
+
+class NoConsumer(TackerRpcError, oslo_messaging.MessageUndeliverable):
+    """A call reached no queue: no server consumes its topic.
+
+    Raised at once by the ``lean-rabbit`` driver (the broker returns the
+    mandatory request) instead of a ``MessagingTimeout`` after the whole
+    timeout; it is not a timeout, so the backoff does not grow.
+    """
+
+    def __init__(self, exchange, routing_key, reason):
+        oslo_messaging.MessageUndeliverable.__init__(
+            self, reason, exchange, routing_key, None)
+        self.args = ("no queue is bound to routing key %r on exchange %r "
+                     "(%s): no server consumes this topic"
+                     % (routing_key, exchange, reason),)
+
+    def __str__(self):
+        return self.args[0]

@@ -1,0 +1,380 @@
+"""One py-amqp connection and channel, and the pool of them.
+
+A :class:`Link` publishes with a publisher confirm and, for calls, consumes
+its own reply queue; it is used by one thread at a time and never retries
+anything itself: an error marks it broken, and the caller decides (see
+:mod:`tacker_rpc.driver.calls`). :func:`connect` is the only place that
+waits between connection attempts.
+"""
+
+import collections
+import dataclasses
+import logging
+import os
+import ssl
+import sys
+import threading
+import time
+
+import amqp
+from amqp import spec
+import oslo_messaging
+from oslo_utils import netutils
+
+from tacker_rpc.driver import wire
+from tacker_rpc import exceptions
+
+LOG = logging.getLogger(__name__)
+
+#: What breaks a link: socket errors and timeouts, and every AMQP error
+#: (a channel error closes the channel; the link is replaced as a whole).
+LINK_ERRORS = (OSError, amqp.exceptions.AMQPError)
+
+_CONFIRMS = [spec.Basic.Ack, spec.Basic.Nack]
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What a link needs from ``[oslo_messaging_rabbit]`` and the URL."""
+
+    hosts: tuple
+    virtual_host: str
+    ssl: object
+    login_method: str
+    heartbeat: int
+    heartbeat_rate: float
+    interval_start: float
+    interval_step: float
+    interval_max: float
+    direct_mandatory: bool
+    missing_consumer_timeout: float
+    prefetch: int
+    connection_name: str
+
+    @classmethod
+    def from_conf(cls, driver_conf, url):
+        hosts = tuple(
+            ("%s:%d" % (netutils.escape_ipv6(host.hostname or "localhost"),
+                        host.port or 5672),
+             host.username or "guest", host.password or "guest")
+            for host in (url.hosts or [oslo_messaging.TransportHost("")]))
+        return cls(
+            hosts=hosts, virtual_host=url.virtual_host or "/",
+            ssl=_ssl_options(driver_conf, url),
+            login_method=driver_conf.rabbit_login_method,
+            heartbeat=driver_conf.heartbeat_timeout_threshold,
+            heartbeat_rate=driver_conf.heartbeat_rate or 2,
+            interval_start=driver_conf.rabbit_retry_interval,
+            interval_step=driver_conf.rabbit_retry_backoff,
+            interval_max=driver_conf.rabbit_interval_max,
+            direct_mandatory=driver_conf.direct_mandatory_flag,
+            missing_consumer_timeout=(
+                driver_conf.kombu_missing_consumer_retry_timeout),
+            prefetch=driver_conf.rabbit_qos_prefetch_count,
+            connection_name="%s:%d:lean" % (os.path.basename(sys.argv[0]),
+                                            os.getpid()))
+
+    @property
+    def tick_interval(self):
+        """Seconds between heartbeat checks (oslo.messaging's choice: four
+        per heartbeat timeout with the default rate)."""
+        return self.heartbeat / self.heartbeat_rate / 2.0
+
+
+_SSL_VERSIONS = {"tlsv1": "PROTOCOL_TLSv1", "tlsv1_1": "PROTOCOL_TLSv1_1",
+                 "tlsv1_2": "PROTOCOL_TLSv1_2", "sslv23": "PROTOCOL_SSLv23"}
+
+
+def _ssl_options(driver_conf, url):
+    if not driver_conf.ssl:
+        return False
+    options = {}
+    if driver_conf.ssl_version:
+        name = _SSL_VERSIONS.get(driver_conf.ssl_version.lower())
+        if name is None or not hasattr(ssl, name):
+            raise exceptions.InvalidConfiguration(
+                "[oslo_messaging_rabbit] ssl_version = %s: not one of %s"
+                % (driver_conf.ssl_version, ", ".join(sorted(_SSL_VERSIONS))))
+        options["ssl_version"] = getattr(ssl, name)
+    if driver_conf.ssl_key_file:
+        options["keyfile"] = driver_conf.ssl_key_file
+    if driver_conf.ssl_cert_file:
+        options["certfile"] = driver_conf.ssl_cert_file
+    if driver_conf.ssl_ca_file:
+        options["ca_certs"] = driver_conf.ssl_ca_file
+        options["cert_reqs"] = ssl.CERT_REQUIRED
+        if len(url.hosts) == 1:
+            options["server_hostname"] = url.hosts[0].hostname
+    return options or True
+
+
+class Link:
+    """A connected py-amqp connection with one confirming channel."""
+
+    def __init__(self, connection, layout):
+        self.connection = connection
+        self.channel = connection.channel()
+        self.channel.confirm_select()
+        self.channel.events["basic_return"].add(self._on_return)
+        self._layout = layout
+        self._declared = set()
+        self._returned = None
+        self.broken = False
+        self.reply_name = None
+        self._reply_tag = None
+        #: Bodies delivered on the reply queue, oldest first.
+        self.replies = collections.deque()
+        self._next_tick = 0.0
+
+    # -- publishing -------------------------------------------------------
+
+    def publish(self, exchange, routing_key, body, mandatory=False,
+                expiration=None, timeout=None):
+        """Publish and wait for the broker's confirm.
+
+        :param exchange: a :class:`wire.Exchange` (declared once per link)
+            or None for the default exchange.
+        :raises NoConsumer: a ``mandatory`` message was returned.
+        :raises MessageDeliveryFailure: the broker refused (nack) it.
+        :raises LINK_ERRORS: the link broke (it is marked broken).
+        """
+        try:
+            name = ""
+            if exchange is not None:
+                self.declare_exchange(exchange)
+                name = exchange.name
+            self._returned = None
+            self.channel.basic_publish(
+                wire.amqp_message(body, expiration), exchange=name,
+                routing_key=routing_key, mandatory=mandatory)
+            self.channel.wait(_CONFIRMS, callback=self._on_confirm,
+                              timeout=timeout)
+        except amqp.exceptions.MessageNacked:
+            raise oslo_messaging.MessageDeliveryFailure(
+                "the broker refused (nack) a message to exchange %r, "
+                "routing key %r" % (exchange and exchange.name, routing_key))
+        except LINK_ERRORS:
+            self.broken = True
+            raise
+        if self._returned is not None:
+            reason, self._returned = self._returned, None
+            raise exceptions.NoConsumer(name, routing_key, reason)
+
+    @staticmethod
+    def _on_confirm(method, *args):
+        if method == spec.Basic.Nack:
+            raise amqp.exceptions.MessageNacked()
+
+    def _on_return(self, exc, exchange, routing_key, message):
+        self._returned = getattr(exc, "reply_text", None) or str(exc)
+
+    # -- declaring and consuming ------------------------------------------
+
+    def declare_exchange(self, exchange):
+        if exchange.name in self._declared:
+            return
+        self.channel.exchange_declare(exchange.name, exchange.type,
+                                      durable=exchange.durable,
+                                      auto_delete=exchange.auto_delete)
+        self._declared.add(exchange.name)
+
+    def declare_queue(self, queue):
+        if queue.exchange is not None:
+            self.declare_exchange(queue.exchange)
+        self.channel.queue_declare(queue.name, durable=queue.durable,
+                                   auto_delete=queue.auto_delete,
+                                   arguments=queue.arguments or None)
+        if queue.exchange is not None:
+            self.channel.queue_bind(queue.name, queue.exchange.name,
+                                    queue.routing_key)
+
+    def consume(self, queue, callback, no_ack=False):
+        """Declare ``queue`` and consume it; returns the consumer tag."""
+        self.declare_queue(queue)
+        return self.channel.basic_consume(
+            queue.name, callback=callback, no_ack=no_ack,
+            arguments=queue.consumer_arguments)
+
+    def use_reply_queue(self, name=None):
+        """Consume the reply queue ``name`` (a new one by default) on this
+        link; its bodies collect in :attr:`replies`. Returns its name."""
+        if self.reply_name is None:
+            name = name or "reply_" + wire.new_id()
+            try:
+                self._reply_tag = self.consume(self._layout.reply_queue(name),
+                             lambda message: self.replies.append(
+                                 message.body), no_ack=True)
+            except LINK_ERRORS:
+                self.broken = True
+                raise
+            self.reply_name = name
+        return self.reply_name
+
+    def set_prefetch(self, count):
+        if count > 0:
+            self.channel.basic_qos(0, count, False)
+
+    # -- reading and keeping alive ----------------------------------------
+
+    def drain(self, timeout, settings):
+        """Process what the broker sent within ``timeout`` seconds and keep
+        heartbeats flowing. Returns False when nothing came."""
+        try:
+            try:
+                self.connection.drain_events(timeout=timeout)
+                came = True
+            except TimeoutError:
+                came = False
+            now = time.monotonic()
+            if settings.heartbeat and now >= self._next_tick:
+                self._next_tick = now + settings.tick_interval
+                self.connection.heartbeat_tick(rate=settings.heartbeat_rate)
+            return came
+        except LINK_ERRORS:
+            self.broken = True
+            raise
+
+    def keep_alive(self, settings):
+        """Heartbeat an idle link and drop stale replies it received."""
+        try:
+            self.drain(0.001, settings)
+        except LINK_ERRORS as exc:
+            LOG.info("an idle broker connection broke: %s", exc)
+        self.replies.clear()
+
+    def close(self):
+        """Close politely (a healthy link deletes its reply queue), or drop
+        the socket of a broken one."""
+        if not self.broken:
+            try:
+                if self.reply_name is not None:
+                    self.channel.basic_cancel(self._reply_tag)
+                    self.channel.queue_delete(self.reply_name)
+                self.connection.close()
+                return
+            except LINK_ERRORS as exc:
+                LOG.debug("closing a broker connection: %s", exc)
+        try:
+            self.connection.collect()
+        except Exception as exc:  # the socket is gone either way
+            LOG.debug("dropping a broken broker connection: %s", exc)
+
+
+def connect(settings, layout, deadline=None, retry=None, stopped=None):
+    """A new :class:`Link`, trying the hosts in turn with the driver's
+    reconnection intervals.
+
+    :param deadline: ``time.monotonic()`` value after which to give up with
+        ``MessagingTimeout`` (None: no deadline).
+    :param retry: None or negative: retry until the deadline; N: give up
+        after N retries with ``MessageDeliveryFailure``.
+    :param stopped: an Event that ends the attempts (returns None).
+    """
+    attempt = 0
+    while True:
+        host, userid, password = settings.hosts[attempt % len(settings.hosts)]
+        try:
+            connection = amqp.Connection(
+                host=host, userid=userid, password=password,
+                virtual_host=settings.virtual_host, ssl=settings.ssl,
+                login_method=settings.login_method,
+                heartbeat=settings.heartbeat, connect_timeout=_bounded(
+                    settings.heartbeat or 60, deadline),
+                client_properties={
+                    "capabilities": {"authentication_failure_close": True,
+                                     "connection.blocked": True,
+                                     "consumer_cancel_notify": True},
+                    "connection_name": settings.connection_name})
+            connection.connect()
+            return Link(connection, layout)
+        except LINK_ERRORS as exc:
+            error = exc
+        attempt += 1
+        if retry is not None and 0 <= retry < attempt:
+            raise oslo_messaging.MessageDeliveryFailure(
+                "cannot connect to the message broker at %s after %d "
+                "attempt(s): %s: %s" % (host, attempt, type(error).__name__,
+                                        error))
+        interval = min(settings.interval_start
+                       + settings.interval_step * (attempt - 1),
+                       settings.interval_max)
+        LOG.error("AMQP server on %s is unreachable: %s: %s. Trying again "
+                  "in %.1f seconds.", host, type(error).__name__, error,
+                  interval)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise oslo_messaging.MessagingTimeout(
+                    "no connection to the message broker within the call's "
+                    "timeout (last error at %s: %s: %s)"
+                    % (host, type(error).__name__, error))
+            interval = min(interval, left)
+        if stopped is not None:
+            if stopped.wait(interval):
+                return None
+        else:
+            time.sleep(interval)
+
+
+def _bounded(seconds, deadline):
+    if deadline is None:
+        return seconds
+    return max(0.001, min(seconds, deadline - time.monotonic()))
+
+
+class Pool:
+    """Idle links, the most recently used handed out first, and a thread
+    that keeps the idle ones alive with heartbeats."""
+
+    def __init__(self, settings, layout, max_idle):
+        self.settings = settings
+        self._layout = layout
+        self._max_idle = max_idle
+        self._idle = []
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._keeper = None
+        if settings.heartbeat > 0:
+            self._keeper = threading.Thread(target=self._keep_alive,
+                                            name="lean-rabbit-heartbeat",
+                                            daemon=True)
+            self._keeper.start()
+
+    def get(self, deadline=None, retry=None):
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return connect(self.settings, self._layout, deadline, retry)
+
+    def put(self, link):
+        if not link.broken:
+            with self._lock:
+                if len(self._idle) < self._max_idle and not self._closed.is_set():
+                    self._idle.append(link)
+                    return
+        link.close()
+
+    def close(self):
+        self._closed.set()
+        if self._keeper is not None:
+            self._keeper.join()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for link in idle:
+            link.close()
+
+    def _keep_alive(self):
+        while not self._closed.wait(self.settings.tick_interval):
+            with self._lock:
+                candidates = list(self._idle)
+            for link in candidates:
+                with self._lock:
+                    if link not in self._idle:
+                        continue
+                    self._idle.remove(link)
+                link.keep_alive(self.settings)
+                if link.broken:
+                    link.close()
+                    continue
+                with self._lock:
+                    self._idle.insert(0, link)
