@@ -2,12 +2,12 @@
 
 import oslo_messaging
 
+from tacker_rpc import exceptions
 from tacker_rpc.driver import calls
 from tacker_rpc.driver import link as link_mod
 from tacker_rpc.driver import oslo_hooks
 from tacker_rpc.driver import server
 from tacker_rpc.driver import wire
-from tacker_rpc import exceptions
 
 
 def _as_rabbit(url):

@@ -21,8 +21,8 @@ from amqp import spec
 import oslo_messaging
 from oslo_utils import netutils
 
-from tacker_rpc.driver import wire
 from tacker_rpc import exceptions
+from tacker_rpc.driver import wire
 
 LOG = logging.getLogger(__name__)
 
@@ -349,7 +349,8 @@ class Pool:
     def put(self, link):
         if not link.broken:
             with self._lock:
-                if len(self._idle) < self._max_idle and not self._closed.is_set():
+                if (len(self._idle) < self._max_idle
+                        and not self._closed.is_set()):
                     self._idle.append(link)
                     return
         link.close()
