@@ -16,6 +16,13 @@ in their own processes, echo servers of each variant:
     A bare ``RPCClient`` and ``get_rpc_server`` (threading executor) with
     oslo.messaging's defaults and a context serializer doing only
     ``to_dict``/``from_dict``.
+``lean-rabbit``
+    The same bare client and server on the ``lean-rabbit://`` driver
+    (:mod:`tacker_rpc.driver`).
+``lean-client`` and ``lean-server``
+    Mixed fleets: a bare client on ``lean-rabbit://`` calling the bare
+    oslo.messaging (``rabbit://``) server, and a bare ``rabbit://`` client
+    calling the ``lean-rabbit://`` server.
 ``amqp`` and ``amqp-noconfirm``
     py-amqp, one connection per caller thread, requests published to the
     server's queue with ``reply_to`` RabbitMQ's direct reply-to
@@ -64,10 +71,12 @@ from benchmarks import echo_server
 from tacker_rpc import context
 from tacker_rpc import rpc
 from tests import broker as broker_mod
+from tests import config
 from tests.functional import conftest as functional
 
 LOG = logging.getLogger(__name__)
-VARIANTS = ("tacker_rpc", "tacker_rpc-oslo-executor", "oslo.messaging", "amqp",
+VARIANTS = ("tacker_rpc", "tacker_rpc-oslo-executor", "oslo.messaging",
+            "lean-rabbit", "lean-client", "lean-server", "amqp",
             "amqp-noconfirm")
 #: What tacker_rpc-oslo-executor sets: the toolkit before it had its own
 #: executor, to show that default's before/after in the same run.
@@ -75,7 +84,8 @@ OSLO_EXECUTOR = "rpc_executor_grow_after=0"
 #: The server processes each variant calls.
 SERVER_KIND = {"tacker_rpc": "tacker",
                "tacker_rpc-oslo-executor": "tacker-oslo-executor",
-               "oslo.messaging": "oslo", "amqp": "amqp",
+               "oslo.messaging": "oslo", "lean-rabbit": "lean",
+               "lean-client": "oslo", "lean-server": "lean", "amqp": "amqp",
                "amqp-noconfirm": "amqp"}
 LIMIT = "amqp"
 PAYLOAD = {"id": "3f1c5e0e-8a52-4d1f-9d6f-1f0b2d7c9a10", "name": "vnf-1",
@@ -131,7 +141,8 @@ class Servers:
         tacker = list(settings) + list(tacker_settings)
         self._settings_of = {"tacker": tacker,
                              "tacker-oslo-executor": tacker + [OSLO_EXECUTOR],
-                             "oslo": list(settings), "amqp": []}
+                             "oslo": list(settings), "lean": list(settings),
+                             "amqp": []}
         run = uuid.uuid4().hex[:8]
         self.topics = {kind: "bench-%s-%s" % (kind, run)
                        for kind in self._settings_of}
@@ -156,6 +167,9 @@ class Servers:
                 self._url, topic, host,
                 manager="benchmarks.echo_server:BenchManager",
                 settings=self._settings_of[kind])
+        elif kind == "lean":
+            process = EchoProcess("oslo", config.lean_url(self._url), topic,
+                                  host, self._settings_of[kind])
         else:
             process = EchoProcess(kind, self._url, topic, host,
                                   self._settings_of[kind])
@@ -284,7 +298,16 @@ def make_callers(servers, transport_url, settings, tacker_settings):
     rpc.init(tacker_conf)
     bare_conf = echo_server.bare_conf(transport_url, settings)
     bare_transport = oslo_messaging.get_rpc_transport(bare_conf)
+    lean_transport = oslo_messaging.get_rpc_transport(
+        bare_conf, url=config.lean_url(transport_url))
     topics, hosts = servers.topics, servers.hosts
+
+    def bare(transport, kind):
+        return OsloCaller(oslo_messaging.get_rpc_client(
+            transport, oslo_messaging.Target(topic=topics[kind]),
+            serializer=echo_server.PlainContextSerializer()),
+            kind, hosts[kind])
+
     return {
         "tacker_rpc": OsloCaller(rpc.get_client(oslo_messaging.Target(
             topic=topics["tacker"])), "tacker", hosts["tacker"]),
@@ -292,15 +315,15 @@ def make_callers(servers, transport_url, settings, tacker_settings):
             rpc.get_client(oslo_messaging.Target(
                 topic=topics["tacker-oslo-executor"])),
             "tacker-oslo-executor", hosts["tacker-oslo-executor"]),
-        "oslo.messaging": OsloCaller(oslo_messaging.get_rpc_client(
-            bare_transport, oslo_messaging.Target(topic=topics["oslo"]),
-            serializer=echo_server.PlainContextSerializer()),
-            "oslo", hosts["oslo"]),
+        "oslo.messaging": bare(bare_transport, "oslo"),
+        "lean-rabbit": bare(lean_transport, "lean"),
+        "lean-client": bare(lean_transport, "oslo"),
+        "lean-server": bare(bare_transport, "lean"),
         "amqp": AmqpCaller(transport_url, topics["amqp"], hosts["amqp"],
                            True),
         "amqp-noconfirm": AmqpCaller(transport_url, topics["amqp"],
                                      hosts["amqp"], False),
-    }, bare_transport
+    }, [bare_transport, lean_transport]
 
 
 class CpuMeter:
@@ -508,9 +531,9 @@ def run(args, out=print):
     with broker_mod.RabbitBroker(name="bench") as broker:
         url = broker.url()
         servers = Servers(url, args.set, args.tacker_set, variants)
-        callers = bare_transport = None
+        callers = transports = None
         try:
-            callers, bare_transport = make_callers(servers, url, args.set,
+            callers, transports = make_callers(servers, url, args.set,
                                                    args.tacker_set)
             meter = CpuMeter(servers, broker.node_pid())
             samples = {}
@@ -551,7 +574,8 @@ def run(args, out=print):
             if callers:
                 for caller in callers.values():
                     caller.close()
-                bare_transport.cleanup()
+                for transport in transports:
+                    transport.cleanup()
                 rpc.cleanup()
             servers.stop()
     rows = summarize(samples, variants)

@@ -21,3 +21,12 @@ def make_conf(transport_url, **overrides):
         group, _, name = name.rpartition("__")
         conf.set_override(name, value, group=group or None)
     return conf
+
+
+def lean_url(transport_url):
+    """``transport_url`` (``rabbit://...``) selecting the lean-rabbit
+    driver instead."""
+    scheme, sep, rest = transport_url.partition("://")
+    if scheme != "rabbit" or not sep:
+        raise ValueError("not a rabbit:// URL: %s" % scheme)
+    return "lean-rabbit://" + rest

@@ -9,6 +9,7 @@ waits between connection attempts.
 
 import collections
 import dataclasses
+import errno
 import logging
 import os
 import ssl
@@ -108,11 +109,56 @@ def _ssl_options(driver_conf, url):
     return options or True
 
 
+#: Bytes a buffered read asks the socket for at most.
+READ_CHUNK = 65536
+
+
+def buffer_reads(transport):
+    """Make a py-amqp TCP transport read ahead.
+
+    py-amqp's ``TCPTransport._read`` asks the socket for exactly the bytes
+    it needs: three ``recv`` calls per frame, four frames per call or reply,
+    each a system call that releases the GIL. Reading up to
+    :data:`READ_CHUNK` bytes and keeping the rest in the transport's own
+    ``_read_buffer`` (which py-amqp already consults first) reads a whole
+    reply at once. TLS transports are left as they are.
+    """
+    if not isinstance(transport, amqp.transport.TCPTransport):
+        return
+    recv = transport.sock.recv
+    again = (errno.EAGAIN, errno.EINTR)
+
+    def read(n, initial=False):
+        rbuf = transport._read_buffer
+        if len(rbuf) < n:
+            try:
+                while len(rbuf) < n:
+                    try:
+                        chunk = recv(max(n - len(rbuf), READ_CHUNK))
+                    except OSError as exc:
+                        if exc.errno in again:
+                            if initial and transport.raise_on_initial_eintr:
+                                raise TimeoutError() from exc
+                            continue
+                        raise
+                    if not chunk:
+                        raise OSError("Server unexpectedly closed connection")
+                    rbuf += chunk
+            except BaseException:
+                transport._read_buffer = rbuf
+                raise
+        transport._read_buffer = rbuf[n:]
+        return rbuf[:n]
+
+    transport._read = read
+
+
 class Link:
     """A connected py-amqp connection with one confirming channel."""
 
     def __init__(self, connection, layout):
         self.connection = connection
+        buffer_reads(connection.transport)
         self.channel = connection.channel()
         self.channel.confirm_select()
         self.channel.events["basic_return"].add(self._on_return)
