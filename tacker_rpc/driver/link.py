@@ -16,6 +16,7 @@ import ssl
 import sys
 import threading
 import time
+import weakref
 
 import amqp
 from amqp import spec
@@ -370,7 +371,13 @@ def _bounded(seconds, deadline):
 
 class Pool:
     """Idle links, the most recently used handed out first, and a thread
-    that keeps the idle ones alive with heartbeats."""
+    that keeps the idle ones alive with heartbeats.
+
+    The thread starts with the first idle link, and again in a forked
+    child (oslo.service forks workers after the transport exists), where
+    the parent's links are forgotten, not closed: their sockets are the
+    parent's.
+    """
 
     def __init__(self, settings, layout, max_idle):
         self.settings = settings
@@ -380,7 +387,18 @@ class Pool:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._keeper = None
-        if settings.heartbeat > 0:
+        pool = weakref.ref(self)
+        os.register_at_fork(
+            after_in_child=lambda: pool() and pool()._forget_parent())
+
+    def _forget_parent(self):
+        self._lock = threading.Lock()
+        self._idle = []
+        self._keeper = None
+
+    def _start_keeper(self):
+        # With self._lock held.
+        if self.settings.heartbeat > 0:
             self._keeper = threading.Thread(target=self._keep_alive,
                                             name="lean-rabbit-heartbeat",
                                             daemon=True)
@@ -398,6 +416,8 @@ class Pool:
                 if (len(self._idle) < self._max_idle
                         and not self._closed.is_set()):
                     self._idle.append(link)
+                    if self._keeper is None:
+                        self._start_keeper()
                     return
         link.close()
 

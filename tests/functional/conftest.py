@@ -15,6 +15,7 @@ import uuid
 import oslo_messaging
 import pytest
 
+from tacker_rpc import exceptions
 from tacker_rpc import rpc
 from tests import broker as broker_mod
 from tests.config import make_conf
@@ -96,10 +97,12 @@ class ServerProcess:
             try:
                 client.prepare(timeout=1).call({}, "echo", value="ready")
                 return self
-            except oslo_messaging.MessagingTimeout:
+            except (oslo_messaging.MessagingTimeout, exceptions.NoConsumer):
+                # NoConsumer: on lean-rabbit, before the queue is declared.
                 if time.monotonic() > end:
                     raise RuntimeError("server %s not ready after %ss:\n%s"
                                        % (self.host, deadline, self.log()))
+                time.sleep(0.1)
 
     def signal(self, sig):
         """Send ``sig`` to the daemon's launcher process."""
