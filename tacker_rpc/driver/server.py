@@ -190,7 +190,8 @@ class Listener(base.Listener):
             data = wire.decode(message.body)
             ctxt, msg_id, reply_q, client_timeout = wire.unpack_request(data)
         except Exception:
-            LOG.exception("Dropping an RPC message that cannot be decoded")
+            # oslo.messaging's words, which operators already search for.
+            LOG.exception("Failed to process message ... skipping it.")
             return
         if self._seen.seen(data.pop(wire.UNIQUE_ID, None)):
             LOG.warning("ignoring duplicate message %s", msg_id)
