@@ -150,11 +150,14 @@ def install(transport):
     ``connection_cls`` and ``_items``, and ``impl_rabbit.Connection``'s
     ``ensure`` and ``_publish``), because oslo.messaging offers no way to
     bound publishing by time; tests/unit/test_private_hooks.py names each.
-    A transport of another driver is left as it is.
+    A transport of another driver, or of a driver that enforces the
+    deadline itself (``enforces_call_deadline``, as tacker_rpc's
+    lean-rabbit driver), is left as it is.
     """
     driver = getattr(transport, "_driver", None)
-    if not isinstance(driver, amqpdriver.AMQPDriverBase) or isinstance(
-            driver, _DeadlineDriverMixin):
+    if (not isinstance(driver, amqpdriver.AMQPDriverBase)
+            or isinstance(driver, _DeadlineDriverMixin)
+            or getattr(driver, "enforces_call_deadline", False)):
         return
     pool = driver._connection_pool
     if pool.connection_cls is impl_rabbit.Connection:

@@ -21,6 +21,10 @@ def _as_rabbit(url):
 class LeanRabbitDriver(oslo_hooks.rabbit_driver_class()):
     """oslo.messaging's rabbit driver with its RPC path replaced."""
 
+    #: Calls bound their own publishing and reconnecting by the deadline of
+    #: tacker_rpc.deadline: deadline.install leaves this driver alone.
+    enforces_call_deadline = True
+
     def __init__(self, conf, url, default_exchange=None,
                  allowed_remote_exmods=None):
         super().__init__(conf, _as_rabbit(url), default_exchange,

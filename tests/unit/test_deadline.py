@@ -129,3 +129,11 @@ def test_install_leaves_other_drivers_alone(init_rpc):
     client = rpc.get_client(oslo_messaging.Target(topic="t"))
     assert not isinstance(client.transport._driver,
                           deadline._DeadlineDriverMixin)
+
+
+def test_install_leaves_the_lean_driver_to_its_own_deadline(init_rpc):
+    init_rpc(transport_url="lean-rabbit://guest:guest@127.0.0.1:1/")
+    client = rpc.get_client(oslo_messaging.Target(topic="t"))
+    driver = client.transport._driver
+    assert driver.enforces_call_deadline
+    assert not isinstance(driver, deadline._DeadlineDriverMixin)
