@@ -13,6 +13,7 @@ from oslo_messaging.rpc import client as om_client
 from tacker_rpc import backoff
 from tacker_rpc import deadline
 from tacker_rpc import exceptions
+from tacker_rpc import middleware as rpc_middleware
 from tacker_rpc import opts
 from tacker_rpc import parallel
 from tacker_rpc import redact
@@ -32,9 +33,11 @@ class _BackingOffCallContext(parallel.AsyncCalls, om_client._CallContext):
     """
 
     _timeouts = backoff.TIMEOUTS
+    _middleware = ()
 
     def prepare(self, *args, **kwargs):
-        return _backing_off(super().prepare(*args, **kwargs))
+        return _backing_off(super().prepare(*args, **kwargs),
+                            self._middleware)
 
     def _make_message(self, ctxt, method, args):
         try:
@@ -107,8 +110,30 @@ def _connect_within_retry(transport, retry):
             % (retry, type(exc).__name__, redact.mask_url(exc))) from exc
 
 
-def _backing_off(call_context):
-    call_context.__class__ = _BackingOffCallContext
+class _ObservedCallContext(_BackingOffCallContext):
+    """A backing-off call context whose calls and casts run through its
+    ``_middleware`` (see :mod:`tacker_rpc.middleware`)."""
+
+    def call(self, ctxt, method, **kwargs):
+        return self._observed("call", super().call, ctxt, method, kwargs)
+
+    def cast(self, ctxt, method, **kwargs):
+        return self._observed("cast", super().cast, ctxt, method, kwargs)
+
+    def _observed(self, call_type, send, ctxt, method, kwargs):
+        request = rpc_middleware.Request(rpc_middleware.CLIENT, call_type,
+                                         ctxt, self.target, method, kwargs)
+        return rpc_middleware.run(
+            self._middleware, request,
+            lambda r: send(r.context, r.method, **r.args))
+
+
+def _backing_off(call_context, middleware):
+    if middleware:
+        call_context.__class__ = _ObservedCallContext
+        call_context._middleware = middleware
+    else:
+        call_context.__class__ = _BackingOffCallContext
     return call_context
 
 
@@ -188,11 +213,14 @@ class BackingOffClient(parallel.AsyncCalls, oslo_messaging.RPCClient):
       (:func:`tacker_rpc.deadline.reconnect_pause_bound`) past its deadline,
       and then raises :class:`tacker_rpc.deadline.DeadlinePassed`, a
       ``MessagingTimeout``. See :mod:`tacker_rpc.deadline`.
+    * Its calls and casts run through the process's client middleware
+      installed when it was built, then ``middleware`` (a list), as
+      :mod:`tacker_rpc.middleware` describes.
     """
 
     def __init__(self, transport, target, timeout=None, version_cap=None,
                  serializer=None, retry=None, call_monitor_timeout=None,
-                 transport_options=None, _manual_load=True):
+                 transport_options=None, _manual_load=True, middleware=None):
         check_target(target)
         opts.register_opts(transport.conf)
         super().__init__(transport, target, timeout=timeout,
@@ -204,6 +232,8 @@ class BackingOffClient(parallel.AsyncCalls, oslo_messaging.RPCClient):
         # Refuse unusable options now rather than at the first call.
         opts.backoff_settings(self.conf)
         deadline.install(transport)
+        self._middleware = rpc_middleware.chain(rpc_middleware.CLIENT,
+                                                middleware)
 
     def prepare(self, *args, **kwargs):
         """Prepare a method invocation context.
@@ -212,7 +242,8 @@ class BackingOffClient(parallel.AsyncCalls, oslo_messaging.RPCClient):
         context backs off as described on the class unless ``timeout`` is
         given here or to the client.
         """
-        return _backing_off(super().prepare(*args, **kwargs))
+        return _backing_off(super().prepare(*args, **kwargs),
+                            self._middleware)
 
     @staticmethod
     def set_max_timeout(max_timeout):

@@ -11,6 +11,7 @@ import typing
 
 from oslo_config import cfg
 import oslo_messaging
+from oslo_messaging.rpc import dispatcher as om_dispatcher
 
 from tacker_rpc import backoff
 from tacker_rpc import client
@@ -18,6 +19,8 @@ from tacker_rpc import compat
 from tacker_rpc import dispatcher
 from tacker_rpc import exceptions
 from tacker_rpc import executor
+from tacker_rpc import metrics
+from tacker_rpc import middleware as rpc_middleware
 from tacker_rpc import opts
 from tacker_rpc import redact
 from tacker_rpc import stopping
@@ -53,7 +56,8 @@ def get_allowed_exmods():
     return _DEFAULT_EXMODS + _extra_exmods
 
 
-def init(conf, context_class=None):
+def init(conf, context_class=None, *, client_middleware=None,
+         server_middleware=None):
     """Create the RPC transport, the notification transport and a notifier.
 
     ``conf`` may be any ``oslo_config.cfg.ConfigOpts``, not only the global
@@ -67,6 +71,11 @@ def init(conf, context_class=None):
     method, such as tacker's ``tacker.context.Context``. None means
     :class:`tacker_rpc.context.RequestContext`.
 
+    ``client_middleware`` and ``server_middleware`` (lists) are the
+    process's middleware (:mod:`tacker_rpc.middleware`); when not given,
+    the options ``rpc_client_middleware`` and ``rpc_server_middleware``
+    name them.
+
     Calling ``init`` again without :func:`cleanup` in between raises
     :class:`AlreadyInitializedError` and leaves the running transports
     alone: clients and servers made from them keep working.
@@ -75,7 +84,8 @@ def init(conf, context_class=None):
         scheme names no installed driver.
     :raises InvalidConfiguration: when TLS is on and a certificate file
         option names a file that does not exist, or ``conf`` defines one of
-        oslo.messaging's options otherwise than oslo.messaging does.
+        oslo.messaging's options otherwise than oslo.messaging does, or a
+        middleware cannot be loaded.
     :raises TypeError: when ``context_class`` has no ``from_dict``.
     """
     global _conf, _transport, _notification_transport, _notifier
@@ -84,6 +94,7 @@ def init(conf, context_class=None):
     notifier_serializer = RequestContextSerializer(
         context_class=context_class)
     opts.register_opts(conf)
+    _configure_middleware(conf, client_middleware, server_middleware)
     rpc_transport = _make_transport(oslo_messaging.get_rpc_transport, conf,
                                     _rpc_url)
     try:
@@ -100,7 +111,8 @@ def init(conf, context_class=None):
         notification_transport, serializer=notifier_serializer)
 
 
-def init_action_rpc(conf, context_class=None):
+def init_action_rpc(conf, context_class=None, *, client_middleware=None,
+                    server_middleware=None):
     """Create the RPC transport only, for short-lived action processes.
 
     Same rules as :func:`init`; :func:`get_notifier` is not available.
@@ -110,6 +122,7 @@ def init_action_rpc(conf, context_class=None):
     # Refuses a context_class without from_dict before anything is made.
     RequestContextSerializer(context_class=context_class)
     opts.register_opts(conf)
+    _configure_middleware(conf, client_middleware, server_middleware)
     _transport = _make_transport(oslo_messaging.get_rpc_transport, conf,
                                  _rpc_url)
     _conf, _context_class = conf, context_class
@@ -129,28 +142,31 @@ def cleanup():
     _conf = _transport = _notification_transport = _notifier = None
     _context_class = None
     backoff.TIMEOUTS.reset()
+    rpc_middleware.reset()
     for transport in transports:
         if transport is not None:
             transport.cleanup()
 
 
 def get_client(target, version_cap=None, serializer=None, *, timeout=None,
-               retry=None, call_monitor_timeout=None, transport_options=None):
+               retry=None, call_monitor_timeout=None, transport_options=None,
+               middleware=None):
     """A :class:`BackingOffClient` for ``target`` on the RPC transport.
 
     Entities go through ``RequestContextSerializer(serializer)`` (with the
     ``context_class`` given to :func:`init`). Giving
     ``timeout`` here turns the backoff off for this client's calls.
+    ``middleware`` (a list) runs after the process's client middleware.
     """
     return oslo_messaging.get_rpc_client(
         _require_transport(), target, client_cls=client.BackingOffClient,
         version_cap=version_cap,
         serializer=serializer_for(serializer), timeout=timeout,
         retry=retry, call_monitor_timeout=call_monitor_timeout,
-        transport_options=transport_options)
+        transport_options=transport_options, middleware=middleware)
 
 
-def get_server(target, endpoints, serializer=None):
+def get_server(target, endpoints, serializer=None, *, middleware=None):
     """An RPC server for ``target`` dispatching to ``endpoints``.
 
     Its handlers run on up to ``executor_thread_pool_size`` threads, on a
@@ -164,19 +180,51 @@ def get_server(target, endpoints, serializer=None):
     :class:`~tacker_rpc.exceptions.InvalidMessage` (logged; sent back to a
     caller). A manager marked with ``api.implements`` is checked against
     its declared APIs (:mod:`tacker_rpc.implementation`) and served
-    through argument checks. Call ``start()`` on it.
+    through argument checks. Each request is handled with its context
+    current (:mod:`tacker_rpc.correlation`) and inside the process's server
+    middleware, then ``middleware`` (a list). With the ``rpc_ping_enabled``
+    option on, it answers oslo.messaging's ``oslo_rpc_server_ping``. Call
+    ``start()`` on it.
     """
     client.check_target(target)
     if not isinstance(endpoints, (list, tuple)):
         raise TypeError("endpoints must be a list of objects, got %s"
                         % type(endpoints).__name__)
-    server = stopping.RPCServer(
-        _require_transport(), target,
-        dispatcher.make_dispatcher(endpoints, serializer_for(serializer)),
-        "threading")
+    rpc_dispatcher = dispatcher.make_dispatcher(
+        endpoints, serializer_for(serializer),
+        middleware=rpc_middleware.chain(rpc_middleware.SERVER, middleware),
+        target=target)
+    server = stopping.RPCServer(_require_transport(), target, rpc_dispatcher,
+                                "threading")
+    _answer_oslo_ping(rpc_dispatcher, _conf)
     if _conf.rpc_executor_grow_after > 0:
         executor.install(server, _conf.rpc_executor_grow_after)
     return server
+
+
+def _configure_middleware(conf, client, server):
+    rpc_middleware.configure(conf, client=client, server=server)
+    if conf.rpc_metrics_port is not None:
+        metrics.install()
+
+
+def _answer_oslo_ping(rpc_dispatcher, conf):
+    """Add oslo.messaging's ``PingEndpoint`` (``oslo_rpc_server_ping``
+    answers ``'pong'``) to ``rpc_dispatcher`` when ``conf`` has
+    ``rpc_ping_enabled`` on.
+
+    oslo.messaging's ``RPCDispatcher`` adds it only when the global
+    ``cfg.CONF`` has the option on, and ``conf`` may be another
+    ConfigOpts. It is added after the dispatcher is built, since the
+    dispatcher warns about endpoints it is given that have the method.
+    tests/unit/test_oslo_ping.py fails naming ``PingEndpoint`` if an
+    upgrade removes it.
+    """
+    if not conf.rpc_ping_enabled or any(
+            hasattr(endpoint, "oslo_rpc_server_ping")
+            for endpoint in rpc_dispatcher.endpoints):
+        return
+    rpc_dispatcher.endpoints.append(om_dispatcher.PingEndpoint())
 
 
 def get_notifier(service=None, host=None, publisher_id=None):

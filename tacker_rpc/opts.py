@@ -17,6 +17,7 @@ from tacker_rpc import backoff
 from tacker_rpc import compat
 from tacker_rpc import exceptions
 from tacker_rpc import executor
+from tacker_rpc import redact
 
 LOG = logging.getLogger(__name__)
 
@@ -105,6 +106,37 @@ status_opts = [
              "manager's methods on the topic."),
 ]
 
+observability_opts = [
+    cfg.ListOpt(
+        "rpc_client_middleware",
+        default=[],
+        help="Middleware every RPC client of the process runs around each "
+             "call and cast, in order: names of entry points of the group "
+             "'tacker_rpc.middleware' (built in: logging, metrics) or "
+             "module:callable, called with the configuration."),
+    cfg.ListOpt(
+        "rpc_server_middleware",
+        default=[],
+        help="Middleware every RPC server of the process runs around each "
+             "request it dispatches, in order; named as for "
+             "rpc_client_middleware."),
+    cfg.ListOpt(
+        "rpc_log_censored_keys",
+        default=list(redact.SENSITIVE_KEYS),
+        help="The logging middleware prints '***' for the value of every "
+             "argument key containing one of these words "
+             "(case-insensitive), at any depth."),
+    cfg.PortOpt(
+        "rpc_metrics_port",
+        help="Port on which a Service serves its metrics in Prometheus "
+             "form at /metrics; also installs the metrics middleware on "
+             "clients and servers. Unset means no metrics endpoint."),
+    cfg.HostAddressOpt(
+        "rpc_metrics_host",
+        default="0.0.0.0",
+        help="Address the metrics endpoint listens on."),
+]
+
 
 def register_opts(conf):
     """Register every option the toolkit reads on ``conf``.
@@ -140,7 +172,8 @@ def register_opts(conf):
                     "oslo_messaging.opts.list_opts() gives, or none"
                     % (group or "DEFAULT", opt.dest)) from None
     for group, options in [
-            (None, core_opts + server_opts + backoff_opts + status_opts),
+            (None, core_opts + server_opts + backoff_opts + status_opts
+                   + observability_opts),
             *_GLOBAL_ONLY_GROUPS]:
         for opt in options:
             try:
@@ -211,4 +244,4 @@ def _read_backoff_settings(conf):
 def list_opts():
     """The ``oslo.config.opts`` entry point: this toolkit's options."""
     return [(None, copy.deepcopy(core_opts + server_opts + backoff_opts +
-                                 status_opts))]
+                                 status_opts + observability_opts))]

@@ -33,3 +33,34 @@ class MaskingLogFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = mask_url(record.stack_info)
         return True
+
+
+#: Parts of a key whose value :func:`censor` hides (case-insensitive).
+SENSITIVE_KEYS = ("password", "token", "secret", "key", "credential")
+CENSORED = "***"
+
+
+def censor(value, sensitive=SENSITIVE_KEYS):
+    """A copy of ``value`` in which the value of every dict key containing
+    one of ``sensitive`` (case-insensitive) is ``"***"``, at any depth of
+    dicts, lists, tuples and sets; transport URL passwords in strings are
+    masked too. ``value`` itself is not changed."""
+    sensitive = tuple(part.lower() for part in sensitive)
+    return _censor(value, sensitive)
+
+
+def _censor(value, sensitive):
+    if isinstance(value, dict):
+        return {key: CENSORED if _is_sensitive(key, sensitive)
+                else _censor(item, sensitive)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_censor(item, sensitive) for item in value]
+    if isinstance(value, str):
+        return mask_url(value)
+    return value
+
+
+def _is_sensitive(key, sensitive):
+    key = str(key).lower()
+    return any(part in key for part in sensitive)

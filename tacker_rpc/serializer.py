@@ -6,6 +6,7 @@ import uuid
 import oslo_messaging
 
 from tacker_rpc import context
+from tacker_rpc import correlation
 from tacker_rpc import exceptions
 
 # Types JSON (through oslo.serialization's to_primitive) sends faithfully.
@@ -89,6 +90,9 @@ class RequestContextSerializer(oslo_messaging.Serializer):
       unknown and legacy keys), or the service's own class, built by its
       ``from_dict(values)`` (tacker's ``Context``, nova's
       ``RequestContext``...).
+    * While a server handles a request, a context sent without
+      ``global_request_id`` gets the request's (see
+      :mod:`tacker_rpc.correlation`).
     * Entities go through ``base`` when given, unchanged otherwise; what is
       sent must then be JSON-able, or :class:`SerializationError` is raised
       before anything leaves the process.
@@ -139,7 +143,7 @@ class RequestContextSerializer(oslo_messaging.Serializer):
         return self._base.deserialize_entity(ctxt, entity)
 
     def serialize_context(self, ctxt):
-        values = context.to_dict(ctxt)
+        values = correlation.outgoing(context.to_dict(ctxt))
         check_sendable(values, "context")
         return values
 

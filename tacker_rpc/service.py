@@ -1,11 +1,13 @@
 """Connections (groups of RPC servers) and the Service daemons run."""
 
 import logging
+import os
 
 import oslo_messaging
 from oslo_service import service as oslo_service
 
 from tacker_rpc import messaging
+from tacker_rpc import metrics
 from tacker_rpc import status
 
 LOG = logging.getLogger(__name__)
@@ -18,19 +20,20 @@ class Connection:
         self.servers = []
 
     def create_consumer(self, topic, endpoints, fanout=False, exchange=None,
-                        host=None, serializer=None):
+                        host=None, serializer=None, middleware=None):
         """Add a server consuming ``topic`` as server ``host``.
 
         It receives messages sent to ``topic``, to ``topic.host`` and fanouts
         to ``topic``. ``exchange`` None means the transport's
         ``control_exchange``; ``host`` None means the ``host`` option.
+        ``middleware`` is the server's own (see ``rpc.get_server``).
         Nothing is consumed before :meth:`consume_in_threads`.
         """
         target = oslo_messaging.Target(
             topic=topic, server=host or messaging.configured_host(),
             fanout=fanout, exchange=exchange)
-        self.servers.append(
-            messaging.get_server(target, endpoints, serializer))
+        self.servers.append(messaging.get_server(
+            target, endpoints, serializer, middleware=middleware))
 
     def consume_in_threads(self):
         """Start every server; returns them."""
@@ -62,7 +65,7 @@ class VoidConnection:
     disabled (``rpc.RPC_DISABLED``)."""
 
     def create_consumer(self, topic, endpoints, fanout=False, exchange=None,
-                        host=None, serializer=None):
+                        host=None, serializer=None, middleware=None):
         pass
 
     def consume_in_threads(self):
@@ -88,15 +91,32 @@ class Service(oslo_service.Service):
     subclass's public methods are served, while what every oslo.service
     Service has (``start``, ``stop``, ``wait``, ``reset``...) never is
     (:data:`tacker_rpc.dispatcher.SERVICE_METHODS`).
+
+    ``middleware`` (a list) runs around each request after the process's
+    server middleware (:mod:`tacker_rpc.middleware`). With the
+    ``rpc_metrics_port`` option set, the started service serves its
+    process's metrics on ``http://rpc_metrics_host:port/metrics``
+    (:mod:`tacker_rpc.metrics`); a port already taken is logged and RPC is
+    served anyway. ``launcher_pid`` is the pid of the process that built
+    the service when it was started in another one (oslo.service's
+    launcher forks workers), else None.
     """
 
-    def __init__(self, host, topic, manager=None, serializer=None):
+    def __init__(self, host, topic, manager=None, serializer=None,
+                 middleware=None):
         super().__init__()
         self.host = host
         self.topic = topic
         self.manager = self if manager is None else manager
         self.serializer = serializer
+        self.middleware = middleware
         self.conn = None
+        self.metrics_server = None
+        self._built_in = os.getpid()
+
+    @property
+    def launcher_pid(self):
+        return None if os.getpid() == self._built_in else os.getppid()
 
     def start(self):
         """Start consuming.
@@ -113,13 +133,32 @@ class Service(oslo_service.Service):
         if status_endpoint is not None:
             endpoints.append(status_endpoint)
         self.conn.create_consumer(self.topic, endpoints, host=self.host,
-                                  serializer=self.serializer)
+                                  serializer=self.serializer,
+                                  middleware=self.middleware)
         if status_endpoint is not None:
             status.count_in_flight(status_endpoint, self.conn)
         hook = getattr(self.manager, "initialize_service_hook", None)
         if callable(hook):
             hook(self)
+        self._serve_metrics()
         self.conn.consume_in_threads()
+
+    def _serve_metrics(self):
+        if not hasattr(self.conn, "servers"):  # RPC disabled
+            return
+        conf = messaging.current_conf()
+        if conf.rpc_metrics_port is None or self.metrics_server is not None:
+            return
+        try:
+            self.metrics_server = metrics.start_http_server(
+                conf.rpc_metrics_port, conf.rpc_metrics_host)
+        except OSError as exc:
+            LOG.error("Cannot serve metrics on %s port %s (rpc_metrics_host, "
+                      "rpc_metrics_port): %s; RPC is served without them",
+                      conf.rpc_metrics_host, conf.rpc_metrics_port, exc)
+            return
+        LOG.info("Serving metrics on http://%s:%s/metrics",
+                 conf.rpc_metrics_host, conf.rpc_metrics_port)
 
     def stop(self, graceful=False):
         """Stop consuming, answer the requests in flight, stop the service.
@@ -134,4 +173,8 @@ class Service(oslo_service.Service):
                 LOG.exception("Error while closing the RPC connection of "
                               "service %s on %s", self.topic, self.host)
             self.conn = None
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
+            self.metrics_server = None
         super().stop(graceful)

@@ -28,6 +28,7 @@ import oslo_messaging
 import tacker_rpc
 from tacker_rpc import declaration
 from tacker_rpc import dispatcher
+from tacker_rpc import health
 from tacker_rpc import implementation
 from tacker_rpc import messaging
 
@@ -96,9 +97,14 @@ class StatusEndpoint:
     def ping(self, ctxt, reply_topic=None):
         """Who answers, since when, and how busy it is.
 
-        Returns ``host``, ``topic``, ``pid``, ``version`` (of tacker_rpc),
-        ``uptime`` (seconds since the service started) and ``in_flight``
-        (requests the server is dispatching besides this ping). When
+        Returns ``host``, ``topic``, ``pid`` (of the worker process
+        serving), ``launcher_pid`` (of oslo.service's launcher, the process
+        to signal to stop the service: a worker killed alone is replaced;
+        None when the service was started in the process that built it),
+        ``version`` (of tacker_rpc), ``uptime`` (seconds since the service
+        started), ``in_flight`` (requests the server is dispatching besides
+        this ping) and ``health``: the ``verdict`` and ``checks`` of the
+        manager's health checks (:mod:`tacker_rpc.health`). When
         ``reply_topic`` is given, the same answer is also cast to that topic
         as ``status_reply(status=...)``: a client fanning out one ping learns
         every server of a topic that way.
@@ -107,9 +113,11 @@ class StatusEndpoint:
             "host": self._service.host,
             "topic": self._service.topic,
             "pid": os.getpid(),
+            "launcher_pid": getattr(self._service, "launcher_pid", None),
             "version": tacker_rpc.__version__,
             "uptime": round(time.monotonic() - self._started, 3),
             "in_flight": max(self._in_flight.value - 1, 0),
+            "health": health.run_checks(self._service.manager),
         }
         if reply_topic:
             messaging.get_client(oslo_messaging.Target(

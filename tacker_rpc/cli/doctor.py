@@ -10,7 +10,9 @@ fails, since every later check would fail for the same reason:
    consumer counts; no management plugin needed);
 5. the status endpoint of the topic answers a fanout ping (as
    ``tacker-rpc ping --all``), and the ``T.<host>`` queue of each server
-   that answered (and of ``--server``) is present and consumed.
+   that answered (and of ``--server``) is present and consumed;
+6. the health checks of each server that answered (an ``error`` verdict
+   is a problem, a ``warning`` one a warning).
 
 It ends with a one-line verdict naming the first problem found.
 """
@@ -20,6 +22,7 @@ import socket
 import amqp.exceptions
 import oslo_messaging
 
+from tacker_rpc import health
 from tacker_rpc import redact
 from tacker_rpc.cli import broker
 from tacker_rpc.cli import common
@@ -210,7 +213,24 @@ def _round_trip(diagnosis, conf, topic, consumers, wait):
     servers = {answer["host"]: answer["rtt_ms"] for answer in answers}
     diagnosis.record(step, OK, ", ".join(
         "%s %.1f ms" % item for item in sorted(servers.items())))
+    for answer in answers:
+        _check_health(diagnosis, answer)
     return servers
+
+
+def _check_health(diagnosis, answer):
+    step = "health %s" % answer["host"]
+    verdict = ping.verdict(answer)
+    failing = "; ".join(ping.failing_checks(answer))
+    if verdict == health.ERROR:
+        diagnosis.fail(step, failing, "server %s (pid %s) reports: %s"
+                       % (answer["host"], answer["pid"], failing))
+    elif verdict == health.WARNING:
+        diagnosis.warn(step, failing, "server %s reports: %s"
+                       % (answer["host"], failing))
+    else:
+        checks = (answer.get("health") or {}).get("checks", ())
+        diagnosis.record(step, OK, "%d check(s) ok" % len(checks))
 
 
 def _verdict(diagnosis, topic):

@@ -7,6 +7,11 @@ fans out one ``ping(reply_topic=...)`` to the topic, and every server
 casts its status back to the reply topic; replies are collected for
 ``--timeout`` seconds. On RabbitMQ the reply topic's queues are deleted
 afterwards.
+
+Each server's row names its worker ``pid`` and its ``launcher_pid`` (the
+process to signal to stop it) and its health verdict; the manager's health
+checks follow, one row each. The command exits 1 when a server's verdict is
+``error``.
 """
 
 import time
@@ -14,11 +19,14 @@ import time
 import oslo_messaging
 
 from tacker_rpc import discovery
+from tacker_rpc import health
 from tacker_rpc import rpc
 from tacker_rpc import status
 from tacker_rpc.cli import common
 
-COLUMNS = ("host", "pid", "version", "uptime", "in_flight", "rtt_ms")
+COLUMNS = ("host", "pid", "launcher_pid", "version", "uptime", "in_flight",
+           "rtt_ms", "health")
+CHECK_COLUMNS = ("host", "check", "status", "detail")
 #: Seconds ``--all`` collects replies by default.
 DEFAULT_WAIT = discovery.DEFAULT_WAIT
 
@@ -57,8 +65,37 @@ def run(args, out):
             except Exception as exc:
                 raise common.CommandError(
                     common.describe_failure(exc, args.topic, timeout))
-    out.result(answers, common.format_table(
-        COLUMNS, [[answer[name] for name in COLUMNS] for answer in answers]))
+    out.result(answers, health_table(answers))
+    if any(verdict(answer) == health.ERROR for answer in answers):
+        return common.EXIT_FAILURE
+    return 0
+
+
+def verdict(answer):
+    """A status answer's health verdict (``ok`` from a server too old to
+    report one)."""
+    return (answer.get("health") or {}).get("verdict", health.OK)
+
+
+def failing_checks(answer):
+    """The checks of a status answer that are not ok, as text."""
+    return ["%s %s: %s" % (check["name"], check["status"], check["detail"])
+            for check in (answer.get("health") or {}).get("checks", ())
+            if check["status"] != health.OK]
+
+
+def health_table(answers):
+    """The servers' table, then their checks' table when any has checks."""
+    text = common.format_table(COLUMNS, [
+        [verdict(answer) if name == "health" else answer.get(name)
+         for name in COLUMNS] for answer in answers])
+    checks = [[answer["host"], check["name"], check["status"],
+               check["detail"]]
+              for answer in answers
+              for check in (answer.get("health") or {}).get("checks", ())]
+    if checks:
+        text += "\n\n" + common.format_table(CHECK_COLUMNS, checks)
+    return text
 
 
 def ping_one(topic, server, timeout):

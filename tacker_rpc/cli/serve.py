@@ -51,6 +51,10 @@ def register(subparsers):
         help="class of the manager to serve; built with host=HOST when "
              "its constructor takes host, else with no argument "
              "(default: a built-in manager with echo(value))")
+    parser.add_argument(
+        "--metrics-port", type=int, metavar="PORT",
+        help="serve Prometheus metrics on http://HOST:PORT/metrics "
+             "(sets rpc_metrics_port; the address is rpc_metrics_host)")
     parser.set_defaults(run=run, log_level=logging.INFO)
 
 
@@ -83,6 +87,11 @@ def load_manager(spec, host):
 
 def run(args, out):
     conf = common.load_conf(args, service=True)
+    if args.metrics_port is not None:
+        try:
+            conf.set_override("rpc_metrics_port", args.metrics_port)
+        except ValueError as exc:
+            raise common.CommandError("--metrics-port: %s" % exc)
     host = args.host or conf.host
     manager = (load_manager(args.manager, host) if args.manager
                else EchoManager())

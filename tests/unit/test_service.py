@@ -34,9 +34,9 @@ def server_targets(monkeypatch):
     targets = []
     real_get_server = messaging.get_server
 
-    def get_server(target, endpoints, serializer=None):
+    def get_server(target, endpoints, serializer=None, **kwargs):
         targets.append(target)
-        return real_get_server(target, endpoints, serializer)
+        return real_get_server(target, endpoints, serializer, **kwargs)
 
     monkeypatch.setattr(messaging, "get_server", get_server)
     return targets
