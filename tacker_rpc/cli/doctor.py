@@ -114,10 +114,13 @@ def diagnose(conf, topic, server, wait):
                                  exchange, required=True)
         if not consumers:
             return diagnosis
-        servers = _round_trip(diagnosis, conf, topic, consumers, wait)
-        for host in sorted(set(servers) | ({server} if server else set())):
+        answers = _round_trip(diagnosis, conf, topic, consumers, wait)
+        servers = {answer["host"] for answer in answers}
+        for host in sorted(servers | ({server} if server else set())):
             _check_queue(diagnosis, connections[0], "%s.%s" % (topic, host),
                          topic, exchange, required=server == host)
+        for answer in answers:
+            _check_health(diagnosis, answer)
     finally:
         for conn in connections:
             conn.release()
@@ -200,7 +203,7 @@ def _check_queue(diagnosis, conn, queue, topic, exchange, required):
 
 
 def _round_trip(diagnosis, conf, topic, consumers, wait):
-    """Fan out a status ping; returns {host: rtt_ms} of the answers."""
+    """Fan out a status ping; returns the answers."""
     step = "status round trip"
     answers = ping.discover(conf, topic, wait)
     if not answers:
@@ -209,13 +212,11 @@ def _round_trip(diagnosis, conf, topic, consumers, wait):
             "queue %r has %d consumer(s) but no server answered the status "
             "endpoint within %gs: the servers are stuck, or run with "
             "rpc_status_endpoint = false" % (topic, consumers, wait))
-        return {}
-    servers = {answer["host"]: answer["rtt_ms"] for answer in answers}
+        return []
     diagnosis.record(step, OK, ", ".join(
-        "%s %.1f ms" % item for item in sorted(servers.items())))
-    for answer in answers:
-        _check_health(diagnosis, answer)
-    return servers
+        "%s %.1f ms" % (answer["host"], answer["rtt_ms"])
+        for answer in answers))
+    return answers
 
 
 def _check_health(diagnosis, answer):

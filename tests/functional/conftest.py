@@ -67,7 +67,7 @@ class ServerProcess:
     """
 
     def __init__(self, transport_url, topic, host, manager=None,
-                 settings=(), command=None):
+                 settings=(), command=None, oslo_log=False):
         if command is None:
             command = [sys.executable, "-m", "tests.functional.server_main",
                        "--transport-url", transport_url, "--topic", topic,
@@ -76,6 +76,8 @@ class ServerProcess:
                 command += ["--manager", manager]
             for setting in settings:
                 command += ["--set", setting]
+            if oslo_log:
+                command.append("--oslo-log")
         self.topic, self.host = topic, host
         self.log_path = os.path.join(
             os.environ.get("TMPDIR", "/tmp"),
@@ -140,8 +142,10 @@ def start_server(broker_url, rpc_conf):
     """Start server processes; every one is stopped after the test."""
     servers = []
 
-    def start(topic, host, manager=None, settings=(), ready=True):
-        server = ServerProcess(broker_url, topic, host, manager, settings)
+    def start(topic, host, manager=None, settings=(), ready=True,
+              oslo_log=False):
+        server = ServerProcess(broker_url, topic, host, manager, settings,
+                               oslo_log=oslo_log)
         servers.append(server)
         return server.wait_ready() if ready else server
 

@@ -21,10 +21,10 @@ def test_healthy_topic(cli, topic, start_server):
     assert report["verdict"] == "topic %r is served: every check passed" % (
         topic)
     steps = report["steps"]
-    assert [s["result"] for s in steps] == ["ok"] * 7, steps
+    assert [s["result"] for s in steps] == ["ok"] * 9, steps
     assert [s["step"] for s in steps[3:]] == [
         "queue " + topic, "status round trip", "queue %s.h1" % topic,
-        "queue %s.h2" % topic]
+        "queue %s.h2" % topic, "health h1", "health h2"]
     assert steps[3]["detail"] == "2 consumer(s), 0 message(s) waiting"
     assert steps[4]["detail"].startswith("h1 ")
 
