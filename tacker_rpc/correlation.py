@@ -23,7 +23,6 @@ code). What a service may rely on:
 * Threads a handler starts itself do not inherit the current request.
 """
 
-import contextlib
 import contextvars
 
 from oslo_context import context as oslo_context
@@ -37,28 +36,37 @@ def current():
     return _current.get()
 
 
-@contextlib.contextmanager
-def handling(deserialize, values):
-    """Make the request context ``deserialize(values)`` current for the
-    block, in this module and in oslo.context; yields it.
+class handling:
+    """``with handling(deserialize, values) as ctxt``: make the request
+    context ``deserialize(values)`` current for the block, in this module
+    and in oslo.context.
 
-    The context is built inside, since building one may already store it
-    as oslo.context's current: what was current before is what comes back
-    after the block, even when building fails.
+    The context is built on entering, since building one may already store
+    it as oslo.context's current: what was current before is what comes
+    back after the block, even when building fails. (A class rather than a
+    generator: it runs around every request a server handles.)
     """
-    previous = oslo_context.get_current()
-    try:
-        ctxt = deserialize(values)
-        token = _current.set(ctxt)
+
+    __slots__ = ("_deserialize", "_values", "_previous", "_token")
+
+    def __init__(self, deserialize, values):
+        self._deserialize = deserialize
+        self._values = values
+
+    def __enter__(self):
+        self._previous = oslo_context.get_current()
         try:
-            update_store = getattr(ctxt, "update_store", None)
-            if update_store is not None:
-                update_store()
-            yield ctxt
-        finally:
-            _current.reset(token)
-    finally:
-        _restore_oslo_context(previous)
+            ctxt = self._deserialize(self._values)
+            ctxt.update_store()
+        except BaseException:
+            _restore_oslo_context(self._previous)
+            raise
+        self._token = _current.set(ctxt)
+        return ctxt
+
+    def __exit__(self, *exc_info):
+        _current.reset(self._token)
+        _restore_oslo_context(self._previous)
 
 
 def _restore_oslo_context(previous):
