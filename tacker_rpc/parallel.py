@@ -20,6 +20,8 @@ What a caller may rely on:
 """
 
 import concurrent.futures
+import contextvars
+import functools
 import threading
 
 #: Threads of the shared pool of :func:`call_async`, and the default bound
@@ -58,7 +60,7 @@ def submit(function):
             if _pool is None:
                 _pool = concurrent.futures.ThreadPoolExecutor(
                     DEFAULT_MAX_WORKERS, thread_name_prefix="tacker-rpc-call")
-    return _pool.submit(function)
+    return _pool.submit(_in_this_context(function))
 
 
 def call_async(client, ctxt, method, **kwargs):
@@ -88,8 +90,15 @@ def call_parallel(calls, max_workers=DEFAULT_MAX_WORKERS):
     with concurrent.futures.ThreadPoolExecutor(
             min(max_workers, len(calls)),
             thread_name_prefix="tacker-rpc-parallel") as pool:
-        futures = [pool.submit(call) for call in calls]
+        futures = [pool.submit(_in_this_context(call)) for call in calls]
         return [outcome(future) for future in futures]
+
+
+def _in_this_context(function):
+    """``function`` bound to a copy of the caller's context variables, so
+    that a call made from a request handler carries the request's ids
+    (:mod:`tacker_rpc.correlation`) from the pool's thread too."""
+    return functools.partial(contextvars.copy_context().run, function)
 
 
 def outcome(future):

@@ -3,7 +3,6 @@ real broker, each server a daemon in its own process."""
 
 import socket
 import threading
-import time
 import urllib.request
 import uuid
 
@@ -13,6 +12,7 @@ from prometheus_client import parser
 from tacker_rpc import context
 from tacker_rpc import rpc
 from tacker_rpc import status
+from tests import polling
 
 MANAGERS = "tests.functional.observability_managers:"
 #: Seconds a test waits for something the broker delivers at once.
@@ -45,13 +45,12 @@ def total(found, name, **labels):
 
 
 def scrape_when_up(port, deadline=PATIENT):
-    end = time.monotonic() + deadline
-    while True:
+    def scraped():
         try:
             return scrape(port)
         except OSError:
-            assert time.monotonic() < end, "no /metrics on port %d" % port
-            time.sleep(0.2)
+            return None
+    return polling.wait_until(scraped, deadline, "/metrics on port %d" % port)
 
 
 class Recorder:
@@ -141,8 +140,8 @@ def test_metrics_are_scraped_while_calls_run(rpc_conf, topic, start_server):
     for caller in callers:
         caller.start()
     try:
-        while len(answered) < 20:
-            time.sleep(0.05)
+        polling.wait_until(lambda: len(answered) >= 20, PATIENT,
+                           "20 answers")
         during = scrape(port)
     finally:
         stop.set()

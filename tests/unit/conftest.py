@@ -18,9 +18,11 @@ def init_rpc():
     Returns the conf; rpc.cleanup() runs after the test when the test left
     rpc initialized. Extra exception modules are forgotten after the test.
     """
-    def init(transport_url=MEMORY_URL, **overrides):
+    def init(transport_url=MEMORY_URL, client_middleware=None,
+             server_middleware=None, **overrides):
         conf = make_conf(transport_url, **overrides)
-        rpc.init(conf)
+        rpc.init(conf, client_middleware=client_middleware,
+                 server_middleware=server_middleware)
         return conf
 
     yield init
@@ -39,15 +41,16 @@ class EchoEndpoint:
 
 @pytest.fixture
 def memory_server(init_rpc):
-    """``memory_server(topic)``: an in-process RPC server on the in-memory
-    transport serving :class:`EchoEndpoint`; stopped after the test, before
-    rpc.cleanup(). Call init_rpc first."""
+    """``memory_server(topic, endpoints=None, **kwargs)``: an in-process
+    RPC server on the in-memory transport serving ``endpoints`` (default:
+    :class:`EchoEndpoint`), ``kwargs`` going to ``rpc.get_server``; stopped
+    after the test, before rpc.cleanup(). Call init_rpc first."""
     servers = []
 
-    def start(topic):
+    def start(topic, endpoints=None, **kwargs):
         server = rpc.get_server(
             oslo_messaging.Target(topic=topic, server="unit-host"),
-            [EchoEndpoint()])
+            endpoints or [EchoEndpoint()], **kwargs)
         server.start()
         servers.append(server)
         return server

@@ -25,8 +25,12 @@ class Relay:
                  "global_request_id": ctxt.global_request_id,
                  "stored": oslo_context.get_current().global_request_id}]
         if chain:
-            seen += rpc.get_client(oslo_messaging.Target(
-                topic=chain[0])).call({}, "relay", chain=chain[1:])
+            client = rpc.get_client(oslo_messaging.Target(topic=chain[0]))
+            if self.name == "b-async":
+                seen += client.call_async({}, "relay",
+                                          chain=chain[1:]).result()
+            else:
+                seen += client.call({}, "relay", chain=chain[1:])
         return seen
 
 
@@ -34,7 +38,7 @@ class Relay:
 def relays(init_rpc):
     init_rpc()
     servers = []
-    for name in ("b", "c"):
+    for name in ("b", "b-async", "c"):
         server = rpc.get_server(oslo_messaging.Target(
             topic="relay-" + name, server="unit-host"), [Relay(name)])
         server.start()
@@ -54,6 +58,13 @@ def test_the_end_of_a_chain_sees_the_origin_global_request_id(relays):
     assert c["global_request_id"] == "req-origin"
     assert c["request_id"] not in (None, "req-origin")
     assert c["stored"] == "req-origin"
+
+
+def test_a_call_async_from_a_handler_carries_the_id_too(relays):
+    origin = context.RequestContext(request_id="req-async-origin")
+    seen = rpc.get_client(oslo_messaging.Target(topic="relay-b-async")).call(
+        origin, "relay", chain=["relay-c"])
+    assert seen[1]["global_request_id"] == "req-async-origin"
 
 
 def test_a_given_global_request_id_is_kept_along_the_chain(relays):

@@ -1,8 +1,6 @@
 """Client and server middleware, on the in-memory transport."""
 
-import contextlib
 import logging
-import time
 
 import oslo_messaging
 from oslo_messaging.rpc import dispatcher as om_dispatcher
@@ -14,8 +12,7 @@ from tacker_rpc import metrics
 from tacker_rpc import middleware
 from tacker_rpc import request_log
 from tacker_rpc import rpc
-from tests.config import MEMORY_URL
-from tests.config import make_conf
+from tests import polling
 
 
 class Recorder(middleware.Middleware):
@@ -74,50 +71,18 @@ class Endpoint:
         raise exceptions.InvalidContext("wrong")
 
 
-@pytest.fixture
-def init():
-    """``init(client=..., server=..., **overrides)``: rpc.init on the
-    in-memory transport with that middleware; cleaned up after."""
-    def start(client=None, server=None, **overrides):
-        conf = make_conf(MEMORY_URL, **overrides)
-        rpc.init(conf, client_middleware=client, server_middleware=server)
-        return conf
-
-    yield start
-    with contextlib.suppress(exceptions.NotInitializedError):
-        rpc.cleanup()
-
-
-@pytest.fixture
-def serve():
-    """``serve(topic, **kwargs)``: an in-memory server of
-    :class:`Endpoint`, stopped after the test."""
-    servers = []
-
-    def start(topic, **kwargs):
-        server = rpc.get_server(oslo_messaging.Target(
-            topic=topic, server="unit-host"), [Endpoint()], **kwargs)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-        server.wait()
-
-
 def client_for(topic, **kwargs):
     return rpc.get_client(oslo_messaging.Target(
         topic=topic, namespace="things", version="1.2"), **kwargs)
 
 
-def test_hooks_run_in_order_process_first_after_hooks_in_reverse(init,
-                                                                 serve):
+def test_hooks_run_in_order_process_first_after_hooks_in_reverse(
+        init_rpc, memory_server):
     events = []
-    init(client=[Recorder("process-client", events)],
-         server=[Recorder("process-server", events)])
-    serve("order", middleware=[Recorder("server", events)])
+    init_rpc(client_middleware=[Recorder("process-client", events)],
+             server_middleware=[Recorder("process-server", events)])
+    memory_server("order", [Endpoint()],
+                  middleware=[Recorder("server", events)])
     client = client_for("order", middleware=[Recorder("client", events)])
 
     assert client.call({}, "echo", value=1) == 1
@@ -134,10 +99,11 @@ def test_hooks_run_in_order_process_first_after_hooks_in_reverse(init,
     ]
 
 
-def test_requests_show_what_was_sent_and_what_came_back(init, serve):
+def test_requests_show_what_was_sent_and_what_came_back(
+        init_rpc, memory_server):
     client_side, server_side = Keeper(), Keeper()
-    init(client=[client_side], server=[server_side])
-    serve("seen")
+    init_rpc(client_middleware=[client_side], server_middleware=[server_side])
+    memory_server("seen", [Endpoint()])
     client = client_for("seen")
     ctxt = context.RequestContext(request_id="req-seen-1")
 
@@ -145,7 +111,8 @@ def test_requests_show_what_was_sent_and_what_came_back(init, serve):
     with pytest.raises(exceptions.InvalidContext):
         client.call(ctxt, "fail")
     client.cast(ctxt, "echo", value=2)
-    _wait_for(lambda: len(server_side.requests) == 3)
+    polling.wait_until(lambda: len(server_side.requests) == 3, 5,
+                       "the cast handled")
 
     call, failed, cast = client_side.requests
     assert (call.side, call.call_type, call.method, call.args, call.result,
@@ -172,11 +139,11 @@ def test_requests_show_what_was_sent_and_what_came_back(init, serve):
 
 @pytest.mark.parametrize("hook", ["before", "after"])
 def test_a_raising_middleware_is_logged_and_the_request_goes_on(
-        init, serve, caplog, hook):
+        init_rpc, memory_server, caplog, hook):
     client_side, server_side = Keeper(), Keeper()
-    init(client=[Raising(hook), client_side],
-         server=[Raising(hook), server_side])
-    serve("raising")
+    init_rpc(client_middleware=[Raising(hook), client_side],
+             server_middleware=[Raising(hook), server_side])
+    memory_server("raising", [Endpoint()])
     caplog.set_level(logging.ERROR, logger=middleware.__name__)
 
     assert client_for("raising").call({}, "echo", value=7) == 7
@@ -192,26 +159,28 @@ def test_a_raising_middleware_is_logged_and_the_request_goes_on(
     assert all("in %s()" % hook in r.getMessage() for r in failures)
 
 
-def test_before_may_change_what_is_sent(init, serve):
+def test_before_may_change_what_is_sent(
+        init_rpc, memory_server):
     class Doubler(middleware.Middleware):
         def before(self, request):
             request.args = {"value": request.args["value"] * 2}
 
-    init()
-    serve("changed")
+    init_rpc()
+    memory_server("changed", [Endpoint()])
     assert client_for("changed", middleware=[Doubler()]).call(
         {}, "echo", value=21) == 42
 
 
-def test_options_name_entry_points_and_callables(init, serve):
-    conf = init(rpc_client_middleware=["logging", "metrics"],
+def test_options_name_entry_points_and_callables(
+        init_rpc, memory_server):
+    conf = init_rpc(rpc_client_middleware=["logging", "metrics"],
                 rpc_server_middleware=[__name__ + ":keeper_factory"])
     client_chain = middleware.installed(middleware.CLIENT)
     assert [type(m) for m in client_chain] == [
         request_log.LoggingMiddleware, metrics.MetricsMiddleware]
     (keeper,) = middleware.installed(middleware.SERVER)
     assert keeper.conf is conf
-    serve("named")
+    memory_server("named", [Endpoint()])
     client_for("named").call({}, "echo", value=1)
     assert [r.method for r in keeper.requests] == ["echo"]
 
@@ -220,36 +189,38 @@ def test_options_name_entry_points_and_callables(init, serve):
     ("no-such-middleware", "no entry point 'no-such-middleware'"),
     ("tests.unit.nowhere:factory", "No module named"),
 ])
-def test_a_middleware_that_cannot_be_loaded_names_the_option(init, name,
+def test_a_middleware_that_cannot_be_loaded_names_the_option(init_rpc, name,
                                                              words):
     with pytest.raises(exceptions.InvalidConfiguration) as caught:
-        init(rpc_server_middleware=[name])
+        init_rpc(rpc_server_middleware=[name])
     assert "rpc_server_middleware" in str(caught.value)
     assert repr(name) in str(caught.value)
     assert words in str(caught.value)
 
 
-def test_objects_without_hooks_are_refused(init):
+def test_objects_without_hooks_are_refused(init_rpc):
     with pytest.raises(TypeError, match="client_middleware"):
-        init(client=[object()])
+        init_rpc(client_middleware=[object()])
 
 
-def test_cleanup_forgets_the_process_middleware(init):
-    init(client=[Keeper()], server=[Keeper()])
+def test_cleanup_forgets_the_process_middleware(init_rpc):
+    init_rpc(client_middleware=[Keeper()], server_middleware=[Keeper()])
     rpc.cleanup()
     assert middleware.installed(middleware.CLIENT) == ()
     assert middleware.installed(middleware.SERVER) == ()
 
 
-def test_without_middleware_calls_skip_the_middleware_path(init, serve):
-    init()
-    serve("plain")
+def test_without_middleware_calls_skip_the_middleware_path(
+        init_rpc, memory_server):
+    init_rpc()
+    memory_server("plain", [Endpoint()])
     prepared = client_for("plain").prepare()
     assert "_observed" not in dir(type(prepared))
     assert prepared.call({}, "echo", value=3) == 3
 
 
-def test_the_dispatch_hook_of_oslo_messaging_is_still_called(init, serve):
+def test_the_dispatch_hook_of_oslo_messaging_is_still_called(
+        init_rpc, memory_server):
     """tacker_rpc.dispatcher overrides oslo.messaging's private
     RPCDispatcher._do_dispatch: this fails naming it when an upgrade
     removes or stops calling it."""
@@ -257,15 +228,9 @@ def test_the_dispatch_hook_of_oslo_messaging_is_still_called(init, serve):
         "oslo.messaging's RPCDispatcher._do_dispatch is gone; "
         "tacker_rpc.dispatcher.CheckingRPCDispatcher overrides it")
     keeper = Keeper()
-    init(server=[keeper])
-    serve("hook")
+    init_rpc(server_middleware=[keeper])
+    memory_server("hook", [Endpoint()])
     client_for("hook").call({}, "echo", value=1)
     assert [r.method for r in keeper.requests] == ["echo"], (
         "RPCDispatcher.dispatch no longer calls _do_dispatch")
 
-
-def _wait_for(condition, timeout=5):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
