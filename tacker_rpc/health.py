@@ -53,6 +53,13 @@ def check(method=None, *, name=None):
     return mark if method is None else mark(method)
 
 
+def is_check(method):
+    """Whether ``method`` (a function or bound method) is marked as a
+    check; ``describe`` leaves checks out of the remotely callable
+    methods."""
+    return getattr(method, _MARK, None) is not None
+
+
 def checks_of(manager):
     """The bound check methods of ``manager``, as ``(name, method)`` pairs
     sorted by name."""

@@ -7,18 +7,15 @@ oslo.messaging sends to the separate oslo.metrics daemon when
 ``[oslo_messaging_metrics] metrics_enabled`` is on), so dashboards made for
 those work on a tacker_rpc service without that daemon:
 
-``oslo_messaging_rpc_client_invocation_start_total``,
-``oslo_messaging_rpc_client_invocation_end_total``,
-``oslo_messaging_rpc_client_processing_seconds`` (histogram),
-``oslo_messaging_rpc_client_exception_total``
-    labels ``call_type``, ``exchange``, ``topic``, ``namespace``,
-    ``version``, ``server``, ``fanout``, ``method``.
-``oslo_messaging_rpc_server_invocation_start_total``,
-``oslo_messaging_rpc_server_invocation_end_total``,
-``oslo_messaging_rpc_server_processing_seconds`` (histogram),
-``oslo_messaging_rpc_server_exception_total``
-    labels ``exchange``, ``topic``, ``server``, ``endpoint``,
-    ``namespace``, ``version``, ``method``.
+* client side: ``oslo_messaging_rpc_client_invocation_start_total``,
+  ``..._invocation_end_total``, ``..._processing_seconds`` (histogram) and
+  ``..._exception_total``, labelled ``call_type``, ``exchange``,
+  ``topic``, ``namespace``, ``version``, ``server``, ``fanout``,
+  ``method``;
+* server side: ``oslo_messaging_rpc_server_invocation_start_total``,
+  ``..._invocation_end_total``, ``..._processing_seconds`` and
+  ``..._exception_total``, labelled ``exchange``, ``topic``, ``server``,
+  ``endpoint``, ``namespace``, ``version``, ``method``.
 
 The ``*_exception_total`` counters add ``exception`` (the class name), and
 the ``*_end_total`` counters add ``outcome``: ``ok``, ``timeout``
@@ -31,14 +28,13 @@ duration is the call as the caller lives it, backoff pause included.
 
 Beyond oslo.messaging's names:
 
-``tacker_rpc_client_requests_in_flight``,
-``tacker_rpc_server_requests_in_flight``
-    gauges labelled ``topic``, ``namespace``, ``method``.
-``tacker_rpc_backoff_timeout_seconds``,
-``tacker_rpc_backoff_latency_seconds``
-    the backoff's learned timeout and smoothed latency per ``topic``,
-    ``namespace``, ``method`` (read at each scrape from
-    :func:`tacker_rpc.backoff.get_backoff_snapshot`).
+``tacker_rpc_client_requests_in_flight``
+    a gauge labelled ``topic``, ``namespace``, ``method``; and
+    ``tacker_rpc_server_requests_in_flight``.
+``tacker_rpc_backoff_timeout_seconds``
+    the backoff's learned timeout per ``topic``, ``namespace``, ``method``
+    (read at each scrape from :func:`tacker_rpc.backoff.get_backoff_snapshot`);
+    ``tacker_rpc_backoff_latency_seconds`` its smoothed latency.
 ``tacker_rpc_backoff_timeout_changes_total``
     changes of a learned timeout by ``reason`` (``timeout``, ``recovery``,
     ``cap``), counted by a :func:`tacker_rpc.backoff.add_backoff_observer`
@@ -124,6 +120,21 @@ def _labels(request):
     return tuple(str(value) for value in values)
 
 
+class _Series:
+    """The series of one side, target and method that every request
+    touches, looked up once (``labels()`` takes a lock and a dict lookup
+    each time)."""
+
+    __slots__ = ("labels", "start", "end_ok", "seconds", "in_flight")
+
+    def __init__(self, metrics, labels, in_flight_labels):
+        self.labels = labels
+        self.start = metrics["start"].labels(*labels)
+        self.end_ok = metrics["end"].labels(*labels, "ok")
+        self.seconds = metrics["seconds"].labels(*labels)
+        self.in_flight = metrics["in_flight"].labels(*in_flight_labels)
+
+
 class MetricsMiddleware(middleware.Middleware):
     """Counts, times and gauges every request it sees, in
     :data:`REGISTRY` (see the module's docstring for the names). From the
@@ -131,32 +142,37 @@ class MetricsMiddleware(middleware.Middleware):
 
     def __init__(self):
         _observe_backoff()
+        self._series = {}
 
     def before(self, request):
-        metrics = _METRICS[request.side]
-        request.metrics_labels = labels = _labels(request)
-        metrics["start"].labels(*labels).inc()
-        metrics["in_flight"].labels(
-            str(request.target.topic), str(request.target.namespace),
-            request.method).inc()
+        labels = _labels(request)
+        series = self._series.get(labels)
+        if series is None:
+            target = request.target
+            series = self._series.setdefault(labels, _Series(
+                _METRICS[request.side], labels,
+                (str(target.topic), str(target.namespace), request.method)))
+        request.metrics_series = series
+        series.start.inc()
+        series.in_flight.inc()
 
     def after(self, request):
-        metrics = _METRICS[request.side]
-        labels = getattr(request, "metrics_labels", None) or _labels(request)
+        series = getattr(request, "metrics_series", None)
+        if series is None:  # before() failed
+            return
         exc = request.exception
         if exc is None:
-            outcome = "ok"
+            series.end_ok.inc()
         else:
+            metrics = _METRICS[request.side]
             outcome = ("timeout"
                        if isinstance(exc, oslo_messaging.MessagingTimeout)
                        else "error")
-            metrics["exception"].labels(*labels,
+            metrics["end"].labels(*series.labels, outcome).inc()
+            metrics["exception"].labels(*series.labels,
                                         request.exception_name).inc()
-        metrics["end"].labels(*labels, outcome).inc()
-        metrics["seconds"].labels(*labels).observe(request.duration)
-        metrics["in_flight"].labels(
-            str(request.target.topic), str(request.target.namespace),
-            request.method).dec()
+        series.seconds.observe(request.duration)
+        series.in_flight.dec()
 
 
 class _BackoffCollector:

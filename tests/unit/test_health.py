@@ -84,6 +84,11 @@ def test_ping_reports_health_and_the_launcher():
          "seconds": answer["health"]["checks"][0]["seconds"]}]}
 
 
+def test_describe_leaves_checks_out():
+    described = status.StatusEndpoint(FakeService(Manager())).describe({})
+    assert [m["name"] for m in described["methods"]] == ["not_a_check"]
+
+
 def test_a_service_started_where_it_was_built_has_no_launcher(init_rpc):
     init_rpc()
     service = rpc.Service("h1", "no-launcher", manager=Healthy())
