@@ -97,9 +97,10 @@ class Service(oslo_service.Service):
     ``rpc_metrics_port`` option set, the started service serves its
     process's metrics on ``http://rpc_metrics_host:port/metrics``
     (:mod:`tacker_rpc.metrics`); a port already taken is logged and RPC is
-    served anyway. ``launcher_pid`` is the pid of the process that built
-    the service when it was started in another one (oslo.service's
-    launcher forks workers), else None.
+    served anyway. ``launcher_pid`` is this process's parent when the
+    service runs in another process than the one that built it (a worker
+    oslo.service's launcher forked: the process to signal to stop the
+    service), else None.
     """
 
     def __init__(self, host, topic, manager=None, serializer=None,
