@@ -57,7 +57,9 @@ class handling:
         self._previous = oslo_context.get_current()
         try:
             ctxt = self._deserialize(self._values)
-            ctxt.update_store()
+            update_store = getattr(ctxt, "update_store", None)
+            if update_store is not None:  # a service's own context class
+                update_store()
         except BaseException:
             _restore_oslo_context(self._previous)
             raise

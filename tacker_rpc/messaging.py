@@ -353,6 +353,7 @@ class SavedState(typing.NamedTuple):
     notifier: typing.Any
     extra_exmods: list
     context_class: typing.Any
+    middleware: typing.Any = None
 
 
 def swap_state(state=None):
@@ -366,11 +367,13 @@ def swap_state(state=None):
     global _conf, _transport, _notification_transport, _notifier
     global _context_class
     previous = SavedState(_conf, _transport, _notification_transport,
-                          _notifier, list(_extra_exmods), _context_class)
+                          _notifier, list(_extra_exmods), _context_class,
+                          rpc_middleware.saved())
     if state is None:
         state = previous._replace(conf=None, transport=None,
                                   notification_transport=None, notifier=None,
-                                  context_class=None)
+                                  context_class=None, middleware=None)
+    rpc_middleware.restore(state.middleware)
     _conf, _transport = state.conf, state.transport
     _notification_transport, _notifier = (state.notification_transport,
                                           state.notifier)

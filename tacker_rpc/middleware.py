@@ -160,6 +160,19 @@ def reset():
     _process.update({CLIENT: (), SERVER: ()})
 
 
+def saved():
+    """The process's middleware, for :func:`restore`."""
+    return dict(_process)
+
+
+def restore(saved_middleware):
+    """Put back what :func:`saved` returned; None means none."""
+    if saved_middleware is None:
+        reset()
+    else:
+        _process.update(saved_middleware)
+
+
 def chain(side, own=None):
     """The middleware a new client or server of ``side`` uses: the
     process's, then ``own`` (a list; checked)."""

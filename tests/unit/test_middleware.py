@@ -12,6 +12,7 @@ from tacker_rpc import metrics
 from tacker_rpc import middleware
 from tacker_rpc import request_log
 from tacker_rpc import rpc
+from tacker_rpc import testing
 from tests import polling
 
 
@@ -234,3 +235,12 @@ def test_the_dispatch_hook_of_oslo_messaging_is_still_called(
     assert [r.method for r in keeper.requests] == ["echo"], (
         "RPCDispatcher.dispatch no longer calls _do_dispatch")
 
+
+
+def test_the_test_kit_fixture_gives_the_process_middleware_back(init_rpc):
+    outer = Keeper()
+    init_rpc(server_middleware=[outer])
+    with testing.RPCFixture():
+        assert middleware.installed(middleware.SERVER) == ()
+        middleware.append(middleware.SERVER, Keeper())
+    assert middleware.installed(middleware.SERVER) == (outer,)
