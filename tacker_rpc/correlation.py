@@ -78,8 +78,9 @@ def _restore_oslo_context(previous):
     oslo.context only offers ``update_store()`` on a context, which cannot
     store "none": a handler thread would keep showing the last request's
     ids in log lines made after it. Clearing needs its thread-local store,
-    ``oslo_context.context._request_store``; tests/unit/test_correlation.py
-    fails naming it if an upgrade removes it.
+    ``oslo_context.context._request_store``;
+    tests/unit/test_private_hooks.py fails naming it if an upgrade removes
+    it.
     """
     if previous is not None:
         previous.update_store()

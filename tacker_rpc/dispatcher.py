@@ -127,8 +127,8 @@ class CheckingRPCDispatcher(om_dispatcher.RPCDispatcher):
         oslo.messaging's ``RPCDispatcher.dispatch`` calls this once it has
         chosen the endpoint: the one place where the endpoint, the method
         and the deserialized context are all known.
-        tests/unit/test_middleware.py fails naming it if an upgrade stops
-        calling it.
+        tests/unit/test_private_hooks.py fails naming it if an upgrade
+        removes or reshapes it.
         """
         with correlation.handling(self.serializer.deserialize_context,
                                   ctxt) as ctxt:

@@ -217,7 +217,7 @@ def _answer_oslo_ping(rpc_dispatcher, conf):
     ``cfg.CONF`` has the option on, and ``conf`` may be another
     ConfigOpts. It is added after the dispatcher is built, since the
     dispatcher warns about endpoints it is given that have the method.
-    tests/unit/test_health.py fails naming ``PingEndpoint`` if an
+    tests/unit/test_private_hooks.py fails naming ``PingEndpoint`` if an
     upgrade removes it.
     """
     if not conf.rpc_ping_enabled or any(

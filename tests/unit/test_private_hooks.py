@@ -16,6 +16,7 @@ import queue
 
 from cotyledon import oslo_config_glue
 from oslo_config import cfg
+from oslo_context import context as oslo_context
 import oslo_messaging
 from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._drivers import base as driver_base
@@ -216,6 +217,46 @@ def test_dispatcher_dispatch():
 
     incoming = Incoming({}, {"method": "m"})
     assert incoming.message == {"method": "m"}, why
+
+
+def test_dispatcher_do_dispatch():
+    why = gone("rpc.dispatcher.RPCDispatcher._do_dispatch(endpoint, method, "
+               "ctxt, args), called by dispatch() with the serialized "
+               "context and arguments",
+               "dispatcher.CheckingRPCDispatcher._do_dispatch",
+               "making the request's context current and running the server "
+               "middleware around the endpoint")
+    assert parameters(om_dispatcher.RPCDispatcher, "_do_dispatch") == [
+        "self", "endpoint", "method", "ctxt", "args"], why
+    assert "self._do_dispatch(" in inspect.getsource(
+        om_dispatcher.RPCDispatcher.dispatch), why
+
+
+def test_ping_endpoint():
+    why = gone("rpc.dispatcher.PingEndpoint, whose oslo_rpc_server_ping "
+               "answers 'pong'", "messaging._answer_oslo_ping",
+               "answering oslo_rpc_server_ping when rpc_ping_enabled is set "
+               "on a conf other than the global CONF")
+    ping = hook_class(om_dispatcher, "PingEndpoint", why)
+    assert ping().oslo_rpc_server_ping({}) == "pong", why
+    assert getattr(ping, "target", None) is None, why
+
+
+def test_oslo_context_request_store():
+    why = gone("context._request_store, the thread-local whose 'context' "
+               "attribute get_current() reads",
+               "correlation._restore_oslo_context",
+               "clearing the current context after a request so that later "
+               "log lines do not show its ids", package="oslo.context")
+    store = getattr(oslo_context, "_request_store", None)
+    assert store is not None, why
+    previous = oslo_context.get_current()
+    marker = oslo_context.RequestContext(overwrite=False)
+    try:
+        store.context = marker
+        assert oslo_context.get_current() is marker, why
+    finally:
+        store.context = previous
 
 
 def test_driver_reply_waiter():
