@@ -26,6 +26,7 @@ from oslo_service import service as oslo_service
 
 from tacker_rpc import correlation
 from tacker_rpc import exceptions
+from tacker_rpc import health
 from tacker_rpc import implementation
 from tacker_rpc import middleware as rpc_middleware
 
@@ -79,12 +80,16 @@ SERVICE_METHODS = frozenset(
 def callable_remotely(name, endpoint=None):
     """Whether the method ``name`` of ``endpoint`` may be run by a
     message: not private (``_`` first), not a lifecycle hook
-    (:data:`NEVER_CALLABLE`) and, when ``endpoint`` is an oslo.service
-    Service, not one of :data:`SERVICE_METHODS`."""
+    (:data:`NEVER_CALLABLE`), not a health check
+    (:func:`tacker_rpc.health.check`) and, when ``endpoint`` is an
+    oslo.service Service, not one of :data:`SERVICE_METHODS`."""
     if name.startswith("_") or name in NEVER_CALLABLE:
         return False
-    return not (name in SERVICE_METHODS
-                and isinstance(endpoint, oslo_service.ServiceBase))
+    if name in SERVICE_METHODS and isinstance(endpoint,
+                                              oslo_service.ServiceBase):
+        return False
+    # Health checks are run by the status endpoint's ping, not by callers.
+    return not health.is_check(getattr(endpoint, name, None))
 
 
 class AccessPolicy(om_dispatcher.RPCAccessPolicyBase):

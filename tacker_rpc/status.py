@@ -156,7 +156,6 @@ def _public_methods(manager):
     methods = []
     for name, member in inspect.getmembers(manager, inspect.ismethod):
         if not dispatcher.callable_remotely(name, manager) or (
-                health.is_check(member)) or (
                 served is not None and name not in served):
             continue
         doc = inspect.getdoc(member) or ""

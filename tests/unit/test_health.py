@@ -6,9 +6,11 @@ import oslo_messaging
 from oslo_messaging.rpc import dispatcher as om_dispatcher
 import pytest
 
+from tacker_rpc import dispatcher
 from tacker_rpc import health
 from tacker_rpc import rpc
 from tacker_rpc import status
+from tacker_rpc import testing
 
 
 class Manager:
@@ -120,3 +122,11 @@ def test_oslo_rpc_server_ping_answers_when_enabled(init_rpc, enabled):
     finally:
         server.stop()
         server.wait()
+
+
+def test_checks_are_not_callable_remotely():
+    manager = Manager()
+    assert not dispatcher.callable_remotely("database", manager)
+    assert dispatcher.callable_remotely("not_a_check", manager)
+    with pytest.raises(oslo_messaging.rpc.NoSuchMethod):
+        testing.run_method(manager, "database")
