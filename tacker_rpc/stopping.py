@@ -1,13 +1,15 @@
-"""How an RPC server stops: quickly, and without a warning in the log.
+"""How an RPC server stops: without a warning in the log.
 
 What a caller may rely on, for every server :func:`tacker_rpc.rpc.get_server`
 builds on RabbitMQ:
 
-* ``stop()`` returns within about :data:`POLL_INTERVAL` seconds (plus one
-  broker round trip) when the server is idle. oslo.messaging's listener
-  sees a stop only between two waits for the broker, and an idle listener
-  lets each wait grow to 5 s, so an idle daemon used to need up to 5 s to
-  exit after SIGTERM.
+* ``stop()`` of an idle server waits for its listener's current wait for
+  the broker, which oslo.messaging lets grow to
+  ``amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX`` (5 s). That wait is left as
+  it is on purpose: the listener reconnects inside it, and a wait shorter
+  than ``kombu_reconnect_delay`` (1 s) leaves a server whose broker node
+  went down retrying the same node for ever instead of failing over (seen
+  in the three-node failover scenario with a 0.5 s bound).
 * Closing the server's connection logs nothing at WARNING. oslo.messaging
   deletes a server's fanout queue while its consumer is still subscribed;
   RabbitMQ then tells the client that the consumer was cancelled, and that
@@ -15,9 +17,9 @@ builds on RabbitMQ:
   ``Received method (60, 30) during closing channel 1``. The fanout
   consumers are cancelled first, so no such notice is sent.
 
-Both lean on oslo.messaging internals, each in one function below; should an
-upgrade remove what they use, the server keeps oslo.messaging's behaviour and
-a warning names what is missing.
+The second leans on oslo.messaging internals, in one function below; should
+an upgrade remove what it uses, the server keeps oslo.messaging's
+behaviour and a warning names what is missing.
 """
 
 import logging
@@ -26,29 +28,6 @@ from oslo_messaging._drivers import amqpdriver
 from oslo_messaging.rpc import server as om_server
 
 LOG = logging.getLogger(__name__)
-
-#: Longest wait, in seconds, of an idle listener for the broker before it
-#: looks whether it was stopped. Each wait that ends this way costs a few
-#: tens of microseconds of CPU.
-POLL_INTERVAL = 0.5
-
-
-def bound_listener_wait():
-    """Make idle listeners wait at most :data:`POLL_INTERVAL` at a time.
-
-    oslo.messaging's AMQP listener doubles its wait while idle, up to the
-    module constant ``ACK_REQUEUE_EVERY_SECONDS_MAX`` (5 s), read at each
-    wait; lowering it bounds how long ``stop()`` waits for the listener and
-    how late an acknowledgement made on another thread is sent.
-    """
-    if not hasattr(amqpdriver, "ACK_REQUEUE_EVERY_SECONDS_MAX"):
-        LOG.warning("This oslo.messaging has no "
-                    "amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX; an idle RPC "
-                    "server may take seconds to stop")
-        return False
-    amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX = min(
-        amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX, POLL_INTERVAL)
-    return True
 
 
 def cancel_fanout_consumers_on_close(listener):
@@ -89,12 +68,8 @@ def cancel_fanout_consumers_on_close(listener):
 
 
 class RPCServer(om_server.RPCServer):
-    """oslo.messaging's RPC server, stopping quickly and quietly (see the
-    module docstring)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        bound_listener_wait()
+    """oslo.messaging's RPC server, stopping quietly (see the module
+    docstring)."""
 
     def _create_listener(self):
         listener = super()._create_listener()
