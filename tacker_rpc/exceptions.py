@@ -206,3 +206,27 @@ class NoConsumer(TackerRpcError, oslo_messaging.MessageUndeliverable):
 
     def __str__(self):
         return self.args[0]
+
+
+class RequestFailed(TackerRpcError):
+    """A long-running request was failed by its responder, or expired.
+
+    ``request_id`` names the request, ``error`` says why.
+    """
+
+    def __init__(self, message, request_id=None, error=None):
+        super().__init__(message)
+        self.request_id = request_id
+        self.error = error
+
+
+class RequestTimeout(TackerRpcError, TimeoutError):
+    """No response to a long-running request within the time waited.
+
+    The request stays pending: its response may still come.
+    """
+
+
+class StoreError(TackerRpcError, RuntimeError):
+    """The request store cannot be used, for example its schema is newer
+    than this version of tacker_rpc knows."""

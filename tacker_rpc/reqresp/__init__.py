@@ -1,0 +1,57 @@
+"""Long-running requests: the request/response pattern, tracked and durable.
+
+For work that outlives any sane RPC timeout (instantiating a VNF,
+provisioning a certificate): a requester records a request and sends it;
+a responder answers it when it can, minutes or a restart later; the
+requester matches the response to its request and keeps both.
+
+Declare the request and its response with typed fields
+(:mod:`tacker_rpc.fields`)::
+
+    class CertResponse(reqresp.Response):
+        key = Field(str, "PEM private key")
+        cert = Field(str, "PEM certificate")
+
+    class CertRequest(reqresp.Request):
+        RESPONSE = CertResponse
+        common_name = Field(str, "Common name of the certificate")
+
+Requester side: ``Requester(CertRequest, "ca", "ca-replies",
+store_url=...).start()``, then ``send(ctxt, common_name="db1")``,
+``create_or_update(ctxt, match_fields=[...], ...)``, ``pending()``,
+``responses()``, ``response_by(common_name="db1")``, ``get(id)``,
+``request.wait(timeout)``, ``on_response(fn)``, ``on_all_answered(fn)``.
+Responder side: ``Responder("ca", {CertRequest: handler}).start()``; the
+handler answers with ``request.respond(key=..., cert=...)``, now or later.
+
+What a caller may rely on:
+
+* Fields are checked where the request is made and where it is received;
+  :class:`~tacker_rpc.exceptions.InvalidArguments` names the field. Absent
+  optional fields take their defaults before the request is recorded.
+* A request is recorded (state ``created``) before it is sent, and is
+  ``sent`` once handed to the broker. Its id and revision travel with it
+  and come back with the response.
+* Delivery is at least once both ways: a request or response is
+  acknowledged only after it has been handled (the response recorded in
+  the store); one whose handler died comes again (:mod:`.wire`).
+* A response is applied once per revision: duplicates are counted and
+  ignored, responses to an older revision or an expired request are
+  ignored, callbacks run once, in the process that applied the response.
+* Requests and responses survive a restart of either side: the requester's
+  records are in its store (:mod:`.store`, any SQLAlchemy URL, shared by
+  the service's processes), responses wait in the reply topic's queue
+  while no process of the requester runs, requests in the responder's.
+* ``tacker-rpc requests --store URL --topic REPLY_TOPIC`` lists a
+  requester's requests for operators.
+"""
+
+from tacker_rpc.fields import Field
+from tacker_rpc.reqresp.declare import Request
+from tacker_rpc.reqresp.declare import Response
+from tacker_rpc.reqresp.requester import DEFAULT_STORE_URL
+from tacker_rpc.reqresp.requester import Requester
+from tacker_rpc.reqresp.responder import Responder
+
+__all__ = ["DEFAULT_STORE_URL", "Field", "Request", "Requester", "Response",
+           "Responder"]

@@ -1,0 +1,352 @@
+"""Where a requester records its requests: a database named by URL.
+
+Any SQLAlchemy URL works: ``sqlite:////var/lib/svc/requests.sqlite`` (the
+embedded default: a file), or the service's own MySQL or PostgreSQL
+database (``mysql+pymysql://...``, ``postgresql://...``; the driver is the
+service's). Several processes may share one store; every change is one
+transaction, and a response is applied by a conditional update, so two
+processes taking duplicates of one response apply it once.
+
+The schema is created and upgraded when a :class:`Store` is opened: table
+``tacker_rpc_schema`` holds the version of this component, and each
+version's migration runs once, in order. A store newer than this code is
+refused (:class:`~tacker_rpc.exceptions.StoreError`).
+
+The state machine of a request (:data:`TRANSITIONS`)::
+
+    created --sent--> sent --answer--> answered | failed
+       ^                 |
+       +-- update -------+  (any state but created: new revision)
+    created | sent --expire--> expired
+
+A response names the revision it answers; one for an older revision is
+stale and ignored, one for a request already answered is a duplicate:
+counted in ``deliveries``, not applied again.
+"""
+
+import datetime
+import json
+import logging
+import time
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from tacker_rpc import exceptions
+
+LOG = logging.getLogger(__name__)
+
+CREATED = "created"
+SENT = "sent"
+ANSWERED = "answered"
+FAILED = "failed"
+EXPIRED = "expired"
+#: States of a request still waiting for its response.
+PENDING = (CREATED, SENT)
+#: States of a request that has its response (or error).
+DONE = (ANSWERED, FAILED)
+
+#: What happens to a request in each state, per event: the new state.
+#: "update" means new fields: the revision goes up, any response is
+#: forgotten, the request is sent again.
+TRANSITIONS = {
+    CREATED: {"sent": SENT, "answer": ANSWERED, "fail": FAILED,
+              "update": CREATED, "expire": EXPIRED},
+    SENT: {"answer": ANSWERED, "fail": FAILED, "update": CREATED,
+           "expire": EXPIRED},
+    ANSWERED: {"update": CREATED},
+    FAILED: {"update": CREATED},
+    EXPIRED: {"update": CREATED},
+}
+
+#: What :meth:`Store.answer` did with a response.
+APPLIED = "applied"
+DUPLICATE = "duplicate"
+STALE = "stale"
+UNKNOWN = "unknown"
+
+COMPONENT = "tacker_rpc.reqresp"
+
+_metadata = sa.MetaData()
+
+_schema = sa.Table(
+    "tacker_rpc_schema", _metadata,
+    sa.Column("component", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False))
+
+_requests = sa.Table(
+    "tacker_rpc_requests", _metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("reply_topic", sa.String(255), nullable=False),
+    sa.Column("responder_topic", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(255), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("response", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("deliveries", sa.Integer, nullable=False),
+    sa.Column("answered_by", sa.String(255)),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("answered_at", sa.DateTime),
+    sa.Index("tacker_rpc_requests_by_topic", "reply_topic", "kind",
+             "state"))
+
+
+def _create_version_1(conn):
+    _requests.create(conn)
+
+
+#: Migration N+1 brings the schema from version N to N+1. A later version
+#: appends a function; none is ever changed once released.
+_MIGRATIONS = (_create_version_1,)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class Store:
+    """A request store at ``url`` (an SQLAlchemy URL), its schema
+    created or upgraded on opening.
+
+    :raises StoreError: when the schema is newer than this code.
+    """
+
+    def __init__(self, url):
+        self.url = url
+        self.engine = _make_engine(url)
+        _upgrade(self.engine)
+
+    def close(self):
+        self.engine.dispose()
+
+    def create(self, kind, reply_topic, responder_topic, fields):
+        """Record a new request (state ``created``, revision 1); returns
+        its row."""
+        now = utcnow()
+        row = {"id": str(uuid.uuid4()), "reply_topic": reply_topic,
+               "responder_topic": responder_topic, "kind": kind,
+               "state": CREATED, "revision": 1, "fields": json.dumps(fields),
+               "response": None, "error": None, "deliveries": 0,
+               "answered_by": None, "created_at": now, "updated_at": now,
+               "answered_at": None}
+        with self.engine.begin() as conn:
+            conn.execute(_requests.insert().values(**row))
+        return _loaded(row)
+
+    def create_or_update(self, kind, reply_topic, responder_topic, match,
+                         fields):
+        """The request of ``kind`` whose fields equal ``match`` (a dict),
+        updated to ``fields``, or a new one; returns ``(row, action)``:
+
+        * ``"created"``: there was none (state ``created``);
+        * ``"updated"``: its fields differed: they are replaced, the
+          revision goes up, any response is forgotten (state ``created``);
+        * ``"resend"``: same fields, not answered yet (state unchanged);
+        * ``"unchanged"``: same fields, already answered.
+        """
+        with self.engine.begin() as conn:
+            for row in _select(conn, reply_topic=reply_topic, kind=kind,
+                               for_update=True):
+                if all(row["fields"].get(name) == value
+                       for name, value in match.items()):
+                    break
+            else:
+                row = None
+            if row is None:
+                pass
+            elif row["fields"] == fields and row["state"] in PENDING:
+                return row, "resend"
+            elif row["fields"] == fields and row["state"] in DONE:
+                return row, "unchanged"
+            else:
+                changes = {"fields": json.dumps(fields),
+                           "revision": row["revision"] + 1,
+                           "state": _next(row["state"], "update"),
+                           "response": None, "error": None, "deliveries": 0,
+                           "answered_by": None, "answered_at": None,
+                           "updated_at": utcnow()}
+                conn.execute(_requests.update().where(
+                    _requests.c.id == row["id"]).values(**changes))
+                row.update(changes, fields=fields)
+                return row, "updated"
+        return self.create(kind, reply_topic, responder_topic,
+                           fields), "created"
+
+    def mark_sent(self, request_id, revision):
+        """``created`` -> ``sent`` for that revision; False when it has
+        moved on (answered already, or updated again)."""
+        with self.engine.begin() as conn:
+            return conn.execute(_requests.update().where(
+                _requests.c.id == request_id,
+                _requests.c.revision == revision,
+                _requests.c.state == CREATED).values(
+                    state=SENT, updated_at=utcnow())).rowcount == 1
+
+    def answer(self, request_id, revision, response, error, by):
+        """Apply a response (``response`` a dict, or ``error`` a text) to
+        ``revision`` of the request (None: whichever is current); returns
+        :data:`APPLIED`, :data:`DUPLICATE`, :data:`STALE` or
+        :data:`UNKNOWN`."""
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(
+                _requests.c.revision, _requests.c.state).where(
+                    _requests.c.id == request_id).with_for_update()).first()
+            if row is None:
+                return UNKNOWN
+            if revision is not None and revision != row.revision:
+                return STALE
+            if row.state in DONE:
+                conn.execute(_requests.update().where(
+                    _requests.c.id == request_id).values(
+                        deliveries=_requests.c.deliveries + 1))
+                return DUPLICATE
+            event_name = "fail" if error is not None else "answer"
+            state = TRANSITIONS[row.state].get(event_name)
+            if state is None:
+                return STALE
+            now = utcnow()
+            conn.execute(_requests.update().where(
+                _requests.c.id == request_id).values(
+                    state=state, updated_at=now, answered_at=now,
+                    response=None if response is None else json.dumps(
+                        response),
+                    error=error, answered_by=by, deliveries=1))
+            return APPLIED
+
+    def expire(self, reply_topic, kind, older_than):
+        """Expire the pending requests last sent more than ``older_than``
+        seconds ago; returns their rows."""
+        limit = utcnow() - datetime.timedelta(seconds=older_than)
+        with self.engine.begin() as conn:
+            rows = [row for row in _select(
+                conn, reply_topic=reply_topic, kind=kind, states=PENDING,
+                for_update=True) if row["updated_at"] < limit]
+            for row in rows:
+                row["state"] = _next(row["state"], "expire")
+                conn.execute(_requests.update().where(
+                    _requests.c.id == row["id"],
+                    _requests.c.revision == row["revision"],
+                    _requests.c.state.in_(PENDING)).values(
+                        state=row["state"], updated_at=utcnow()))
+            return rows
+
+    def get(self, request_id):
+        """The row of ``request_id``, or None."""
+        with self.engine.connect() as conn:
+            rows = _select(conn, request_id=request_id)
+        return rows[0] if rows else None
+
+    def list(self, reply_topic=None, kind=None, states=None):
+        """Rows (dicts, ``fields`` and ``response`` decoded), oldest
+        first, filtered by what is given."""
+        with self.engine.connect() as conn:
+            return _select(conn, reply_topic=reply_topic, kind=kind,
+                           states=states)
+
+    def count(self, reply_topic, kind, states):
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).where(
+                _requests.c.reply_topic == reply_topic,
+                _requests.c.kind == kind,
+                _requests.c.state.in_(states))).scalar()
+
+
+def _next(state, event_name):
+    try:
+        return TRANSITIONS[state][event_name]
+    except KeyError:
+        raise exceptions.StoreError(
+            "a request in state %r cannot be %s" % (state, event_name))
+
+
+def _select(conn, request_id=None, reply_topic=None, kind=None, states=None,
+            for_update=False):
+    query = sa.select(_requests).order_by(_requests.c.created_at,
+                                          _requests.c.id)
+    if request_id is not None:
+        query = query.where(_requests.c.id == request_id)
+    if reply_topic is not None:
+        query = query.where(_requests.c.reply_topic == reply_topic)
+    if kind is not None:
+        query = query.where(_requests.c.kind == kind)
+    if states is not None:
+        query = query.where(_requests.c.state.in_(states))
+    if for_update:
+        query = query.with_for_update()
+    return [_loaded(dict(row._mapping)) for row in conn.execute(query)]
+
+
+def _loaded(row):
+    row["fields"] = json.loads(row["fields"])
+    if row["response"] is not None:
+        row["response"] = json.loads(row["response"])
+    return row
+
+
+def _make_engine(url):
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise exceptions.StoreError("request store URL %r: %s" % (url, exc))
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    # Several threads and processes write one SQLite file: wait for its
+    # lock rather than fail, and take the write lock when a transaction
+    # begins, so that a read-then-write transaction (create_or_update,
+    # answer) cannot interleave with another process's.
+    engine = sa.create_engine(parsed, connect_args={"timeout": 60})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _upgrade(engine):
+    """Create or upgrade the schema. Two processes opening a new store at
+    once may both try to create it: the loser's error is retried once the
+    winner has committed."""
+    for attempt in range(3):
+        try:
+            with engine.begin() as conn:
+                _upgrade_in(conn)
+            return
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError,
+                sa.exc.IntegrityError) as exc:
+            if attempt == 2:
+                raise exceptions.StoreError(
+                    "cannot create or upgrade the request store %s: %s"
+                    % (engine.url.render_as_string(hide_password=True), exc))
+            LOG.info("request store schema busy (%s); retrying", exc)
+            time.sleep(0.5)
+
+
+def _upgrade_in(conn):
+    _schema.create(conn, checkfirst=True)
+    version = conn.execute(sa.select(_schema.c.version).where(
+        _schema.c.component == COMPONENT)).scalar()
+    if version is None:
+        version = 0
+        conn.execute(_schema.insert().values(component=COMPONENT, version=0))
+    if version > SCHEMA_VERSION:
+        raise exceptions.StoreError(
+            "request store %s has schema version %d; this tacker_rpc knows "
+            "up to %d: upgrade tacker_rpc"
+            % (conn.engine.url.render_as_string(hide_password=True), version,
+               SCHEMA_VERSION))
+    for number in range(version, SCHEMA_VERSION):
+        _MIGRATIONS[number](conn)
+        conn.execute(_schema.update().where(
+            _schema.c.component == COMPONENT).values(version=number + 1))
+        LOG.info("request store schema upgraded to version %d", number + 1)
