@@ -11,9 +11,10 @@ from tacker_rpc.cli import demo
 from tacker_rpc.cli import describe
 from tacker_rpc.cli import doctor
 from tacker_rpc.cli import ping
+from tacker_rpc.cli import reqresp
 from tacker_rpc.cli import serve
 
-SUBCOMMANDS = (demo, serve, calls, ping, describe, doctor, bench)
+SUBCOMMANDS = (demo, serve, calls, ping, describe, doctor, bench, reqresp)
 
 LOG = logging.getLogger(__name__)
 

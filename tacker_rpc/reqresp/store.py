@@ -27,6 +27,7 @@ counted in ``deliveries``, not applied again.
 import datetime
 import json
 import logging
+import os
 import time
 import uuid
 
@@ -111,15 +112,21 @@ def utcnow():
 
 class Store:
     """A request store at ``url`` (an SQLAlchemy URL), its schema
-    created or upgraded on opening.
+    created or upgraded on opening; with ``upgrade=False`` (to read a
+    store) the schema must be there and current.
 
-    :raises StoreError: when the schema is newer than this code.
+    :raises StoreError: when the URL is unusable, the store cannot be
+        reached, or its schema is newer than this code (or, without
+        ``upgrade``, missing or older).
     """
 
-    def __init__(self, url):
+    def __init__(self, url, upgrade=True):
         self.url = url
         self.engine = _make_engine(url)
-        _upgrade(self.engine)
+        if upgrade:
+            _upgrade(self.engine)
+        else:
+            _check_current(self.engine)
 
     def close(self):
         self.engine.dispose()
@@ -293,8 +300,19 @@ def _make_engine(url):
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError as exc:
         raise exceptions.StoreError("request store URL %r: %s" % (url, exc))
+    if parsed.get_backend_name() == "sqlite" and parsed.database and (
+            not os.path.isdir(os.path.dirname(
+                os.path.abspath(parsed.database)))):
+        raise exceptions.StoreError(
+            "request store %s: no directory %s" % (
+                url, os.path.dirname(os.path.abspath(parsed.database))))
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        try:
+            return sa.create_engine(parsed, pool_pre_ping=True)
+        except (ImportError, sa.exc.NoSuchModuleError) as exc:
+            raise exceptions.StoreError(
+                "request store %s needs its database driver installed: %s"
+                % (parsed.render_as_string(hide_password=True), exc))
     # Several threads and processes write one SQLite file: wait for its
     # lock rather than fail, and take the write lock when a transaction
     # begins, so that a read-then-write transaction (create_or_update,
@@ -330,6 +348,21 @@ def _upgrade(engine):
                     % (engine.url.render_as_string(hide_password=True), exc))
             LOG.info("request store schema busy (%s); retrying", exc)
             time.sleep(0.5)
+
+
+def _check_current(engine):
+    name = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(sa.select(_schema.c.version).where(
+                _schema.c.component == COMPONENT)).scalar()
+    except sa.exc.DBAPIError as exc:
+        raise exceptions.StoreError(
+            "no request store at %s (%s)" % (name, str(exc).splitlines()[0]))
+    if version != SCHEMA_VERSION:
+        raise exceptions.StoreError(
+            "request store %s has schema version %s; this tacker_rpc reads "
+            "version %d" % (name, version, SCHEMA_VERSION))
 
 
 def _upgrade_in(conn):

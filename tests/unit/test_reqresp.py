@@ -1,0 +1,352 @@
+"""Requester and responder on the in-memory transport."""
+
+import threading
+import time
+
+import pytest
+
+from tacker_rpc import exceptions
+from tacker_rpc import reqresp
+from tacker_rpc.cli import main as cli_main
+from tacker_rpc.fields import Field
+from tacker_rpc.reqresp import store as store_mod
+from tacker_rpc.reqresp import wire
+
+#: Seconds a test waits for a response on the in-memory transport: a
+#: bound that only a lost response reaches.
+WAIT = 10
+
+
+class CertResponse(reqresp.Response):
+    key = Field(str, "PEM private key")
+    cert = Field(str, "PEM certificate")
+
+
+class CertRequest(reqresp.Request):
+    RESPONSE = CertResponse
+    common_name = Field(str, "Common name")
+    sans = Field(list[str], "Subject alternative names", default=[])
+
+
+def eventually(predicate):
+    deadline = time.monotonic() + WAIT
+    while not predicate():
+        assert time.monotonic() < deadline, "not within %ss" % WAIT
+        time.sleep(0.02)
+
+
+def issue(request):
+    request.respond(key="key-" + request.common_name,
+                    cert="cert-%s-%s" % (request.common_name,
+                                         ",".join(request.sans)))
+
+
+@pytest.fixture
+def pair(init_rpc, tmp_path):
+    """``pair(handlers)``: a started responder on topic "ca" and a started
+    requester of CertRequest with a store in tmp_path."""
+    init_rpc()
+    started = []
+
+    def make(handlers=None, store="requests.db"):
+        responder = reqresp.Responder(
+            "ca", handlers if handlers is not None else {CertRequest: issue})
+        requester = reqresp.Requester(
+            CertRequest, "ca", "ca-replies",
+            store_url="sqlite:///%s" % (tmp_path / store),
+            poll_interval=0.05)
+        started.extend([requester.start(), responder.start()])
+        return requester, responder
+
+    yield make
+    # Each stop waits for its listener's poll to end: stop them together.
+    stopping = [threading.Thread(target=side.stop) for side in started]
+    for thread in stopping:
+        thread.start()
+    for thread in stopping:
+        thread.join()
+
+
+# Declaring.
+
+def test_fields_are_declared_as_class_attributes():
+    assert CertRequest.KIND == "CertRequest"
+    assert [f["name"] for f in CertRequest.describe()] == [
+        "common_name", "sans"]
+    assert CertRequest.RESPONSE is CertResponse
+    request = CertRequest("id", {"common_name": "db1", "sans": []}, "r")
+    assert request.common_name == "db1"
+
+
+def test_complete_checks_and_fills_defaults():
+    assert CertRequest.complete({"common_name": "a"}) == {
+        "common_name": "a", "sans": []}
+    with pytest.raises(exceptions.InvalidArguments,
+                       match="CertRequest: field 'sans'") as caught:
+        CertRequest.complete({"common_name": "a", "sans": "x"})
+    assert caught.value.field == "sans"
+    with pytest.raises(exceptions.InvalidArguments, match="is missing"):
+        CertRequest.complete({})
+
+
+def test_a_default_is_not_shared_between_requests():
+    first = CertRequest.complete({"common_name": "a"})
+    first["sans"].append("x")
+    assert CertRequest.complete({"common_name": "a"})["sans"] == []
+
+
+def test_a_request_class_must_name_its_response_class():
+    with pytest.raises(exceptions.InvalidDeclaration, match="RESPONSE"):
+        class Broken(reqresp.Request):
+            name = Field(str)
+
+
+def test_kind_can_be_set():
+    class Renamed(reqresp.Request):
+        KIND = "ca.cert"
+        RESPONSE = CertResponse
+    assert Renamed.KIND == "ca.cert"
+
+
+# Requester and responder.
+
+def test_send_records_sends_and_matches_the_response(pair):
+    requester, _ = pair()
+    request = requester.send({}, common_name="db1", sans=["db1.local"])
+    assert request.state == store_mod.SENT
+    response = request.wait(WAIT)
+    assert response.fields == {"key": "key-db1",
+                               "cert": "cert-db1-db1.local"}
+    assert response.key == "key-db1"
+    stored = requester.get(request.id)
+    assert stored.state == store_mod.ANSWERED
+    assert stored.response.cert == "cert-db1-db1.local"
+    assert requester.pending() == []
+    assert [r.request.id for r in requester.responses()] == [request.id]
+
+
+def test_bad_fields_are_refused_before_anything_is_recorded(pair):
+    requester, _ = pair()
+    with pytest.raises(exceptions.InvalidArguments, match="common_name"):
+        requester.send({}, common_name=3)
+    with pytest.raises(exceptions.InvalidArguments, match="not one of"):
+        requester.send({}, common_name="a", colour="red")
+    assert requester.requests() == []
+
+
+def test_response_by_request_fields(pair):
+    requester, _ = pair()
+    for name in ("db1", "db2"):
+        requester.send({}, common_name=name).wait(WAIT)
+    assert requester.response_by(common_name="db2").key == "key-db2"
+    assert requester.response_by(common_name="db3") is None
+    with pytest.raises(exceptions.InvalidArguments, match="'colour'"):
+        requester.response_by(colour="red")
+
+
+def test_create_or_update_does_not_duplicate(pair):
+    requester, _ = pair()
+    first = requester.create_or_update({}, ["common_name"],
+                                       common_name="db1")
+    first.wait(WAIT)
+    same = requester.create_or_update({}, ["common_name"],
+                                      common_name="db1")
+    assert (same.id, same.revision, same.state) == (
+        first.id, 1, store_mod.ANSWERED)
+    updated = requester.create_or_update({}, ["common_name"],
+                                         common_name="db1", sans=["x"])
+    assert (updated.id, updated.revision) == (first.id, 2)
+    assert updated.wait(WAIT).cert == "cert-db1-x"
+    assert len(requester.requests()) == 1
+    with pytest.raises(exceptions.InvalidArguments, match="match field"):
+        requester.create_or_update({}, ["sans"], common_name="db1")
+
+
+def test_callbacks_when_a_response_arrives_and_when_all_are_answered(pair):
+    held = []
+    requester, _ = pair({CertRequest: held.append})
+    arrived, all_done = [], threading.Event()
+    requester.on_response(arrived.append)
+    requester.on_all_answered(lambda r: all_done.set())
+    requests = [requester.send({}, common_name="h%d" % i) for i in range(5)]
+    eventually(lambda: len(held) == 5)
+    assert not all_done.is_set()
+    for request in held:
+        issue(request)
+    assert all_done.wait(WAIT)
+    eventually(lambda: len(arrived) == 5)
+    assert sorted(r.request.id for r in arrived) == sorted(
+        r.id for r in requests)
+
+
+def test_a_handler_may_answer_later_from_another_thread(pair):
+    held = []
+    requester, _ = pair({CertRequest: held.append})
+    request = requester.send({}, common_name="db1")
+    with pytest.raises(exceptions.RequestTimeout, match="still sent"):
+        request.wait(0.2)
+    eventually(lambda: held)
+    threading.Thread(target=issue, args=(held[0],)).start()
+    assert request.wait(WAIT).key == "key-db1"
+
+
+def test_a_stored_request_is_answered_by_another_responder(pair):
+    """A responder that restarted answers from what it stored."""
+    stored = []
+    requester, _ = pair({CertRequest: lambda r: stored.append(r.to_dict())})
+    request = requester.send({}, common_name="db1")
+    eventually(lambda: stored)
+    restarted = reqresp.Responder("ca", {CertRequest: issue})
+    try:
+        restored = restarted.restore(
+            {"kind": stored[0]["kind"], "id": stored[0]["id"],
+             "reply_topic": stored[0]["reply_topic"]})
+        restored.respond(key="k", cert="c")
+        assert request.wait(WAIT).key == "k"
+    finally:
+        restarted.stop()
+
+
+def test_fail_and_handler_errors_reach_the_requester(pair):
+    def refuse(request):
+        if request.common_name == "bad":
+            raise ValueError("no such domain")
+        request.fail("CA offline")
+    requester, _ = pair({CertRequest: refuse})
+    with pytest.raises(exceptions.RequestFailed, match="CA offline"):
+        requester.send({}, common_name="db1").wait(WAIT)
+    with pytest.raises(exceptions.RequestFailed,
+                       match="ValueError: no such domain") as caught:
+        requester.send({}, common_name="bad").wait(WAIT)
+    assert caught.value.error == "ValueError: no such domain"
+    assert [r.failed for r in requester.responses()] == [True, True]
+
+
+def test_a_responder_without_handler_for_the_kind_fails_it(pair):
+    requester, _ = pair({})
+    with pytest.raises(exceptions.RequestFailed,
+                       match="no handler for requests of kind "
+                             "'CertRequest'"):
+        requester.send({}, common_name="db1").wait(WAIT)
+
+
+def test_an_invalid_response_fails_the_request(pair):
+    requester, _ = pair({CertRequest: lambda r: r._owner._answer(
+        r.KIND, r.id, r.revision, r.reply_topic, {"key": 1}, None)})
+    with pytest.raises(exceptions.RequestFailed,
+                       match="invalid response: CertResponse: field 'key'"):
+        requester.send({}, common_name="db1").wait(WAIT)
+
+
+def test_respond_checks_the_response_fields(pair):
+    errors = []
+
+    def handler(request):
+        try:
+            request.respond(key="k")
+        except exceptions.InvalidArguments as exc:
+            errors.append(exc)
+            issue(request)
+    requester, _ = pair({CertRequest: handler})
+    requester.send({}, common_name="db1").wait(WAIT)
+    assert errors[0].field == "cert"
+
+
+def test_wait_and_respond_belong_to_their_sides(pair):
+    held = []
+    requester, _ = pair({CertRequest: held.append})
+    sent = requester.send({}, common_name="db1")
+    eventually(lambda: held)
+    with pytest.raises(exceptions.InvalidArguments, match="Responder"):
+        sent.respond(key="k", cert="c")
+    with pytest.raises(exceptions.InvalidArguments, match="Requester"):
+        held[0].wait(1)
+
+
+def test_expired_requests_ignore_late_responses(pair):
+    held = []
+    requester, _ = pair({CertRequest: held.append})
+    request = requester.send({}, common_name="db1")
+    eventually(lambda: held)
+    assert [r.id for r in requester.expire(0)] == [request.id]
+    issue(held[0])
+    with pytest.raises(exceptions.RequestFailed, match="expired"):
+        request.wait(WAIT)
+    assert requester.get(request.id).state == store_mod.EXPIRED
+
+
+def test_resend_pending_sends_the_same_revision_again(pair):
+    received = []
+    requester, _ = pair({CertRequest: received.append})
+    request = requester.send({}, common_name="db1")
+    assert [r.id for r in requester.resend_pending({}, older_than=3600)] \
+        == []
+    assert [r.id for r in requester.resend_pending({})] == [request.id]
+    eventually(lambda: len(received) == 2)
+    issue(received[0])
+    request.wait(WAIT)
+    assert [(r.id, r.revision) for r in received] == [(request.id, 1)] * 2
+
+
+def test_duplicate_responses_are_applied_once(pair):
+    arrived = []
+
+    def twice(request):
+        issue(request)
+        issue(request)
+    requester, _ = pair({CertRequest: twice})
+    requester.on_response(arrived.append)
+    request = requester.send({}, common_name="db1")
+    request.wait(WAIT)
+    eventually(lambda: requester.get(request.id).record["deliveries"] == 2)
+    assert len(arrived) == 1
+
+
+def test_a_response_whose_store_write_fails_comes_again(pair, monkeypatch):
+    monkeypatch.setattr(wire, "REQUEUE_DELAY", 0)
+    requester, _ = pair()
+    real_answer = store_mod.Store.answer
+    calls = []
+
+    def flaky(self, *args):
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise RuntimeError("database is down")
+        return real_answer(self, *args)
+    monkeypatch.setattr(store_mod.Store, "answer", flaky)
+    request = requester.send({}, common_name="db1")
+    assert request.wait(WAIT).key == "key-db1"
+    assert calls == [request.id, request.id]
+
+
+def test_two_requesters_share_one_store(pair, tmp_path):
+    requester, _ = pair()
+    other = reqresp.Requester(
+        CertRequest, "ca", "ca-replies",
+        store_url="sqlite:///%s" % (tmp_path / "requests.db")).start()
+    try:
+        request = requester.send({}, common_name="db1")
+        assert other.get(request.id).wait(WAIT).key == "key-db1"
+    finally:
+        other.stop()
+
+
+# The operator's command.
+
+def test_the_requests_command_lists_a_store(pair, tmp_path, capsys):
+    requester, _ = pair({CertRequest: lambda r: None})
+    request = requester.send({}, common_name="db1")
+    url = "sqlite:///%s" % (tmp_path / "requests.db")
+    assert cli_main.main(["requests", "--store", url, "--topic",
+                          "ca-replies"]) == 0
+    table = capsys.readouterr().out
+    assert request.id in table and "sent" in table
+    assert cli_main.main(["requests", "--store", url, "--state", "done",
+                          "--format", "json"]) == 0
+    assert capsys.readouterr().out.strip() == "[]"
+
+
+def test_the_requests_command_names_a_missing_store(tmp_path, capsys):
+    url = "sqlite:///%s" % (tmp_path / "none.db")
+    assert cli_main.main(["requests", "--store", url]) == 1
+    assert "no request store at %s" % url in capsys.readouterr().err

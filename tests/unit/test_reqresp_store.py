@@ -1,0 +1,247 @@
+"""The request store: schema, and the state machine of a request."""
+
+import pytest
+import sqlalchemy as sa
+
+from tacker_rpc import exceptions
+from tacker_rpc.reqresp import store as store_mod
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = store_mod.Store("sqlite:///%s" % (tmp_path / "requests.db"))
+    yield opened
+    opened.close()
+
+
+def new(store, **fields):
+    return store.create("CertRequest", "replies", "ca",
+                        fields or {"common_name": "db1"})
+
+
+def test_a_new_request_is_created_at_revision_1(store):
+    row = new(store)
+    assert (row["state"], row["revision"], row["deliveries"]) == (
+        store_mod.CREATED, 1, 0)
+    assert store.get(row["id"])["fields"] == {"common_name": "db1"}
+
+
+def test_created_then_sent_then_answered(store):
+    row = new(store)
+    assert store.mark_sent(row["id"], 1)
+    assert store.get(row["id"])["state"] == store_mod.SENT
+    assert store.answer(row["id"], 1, {"cert": "c"}, None,
+                        "host:1") == store_mod.APPLIED
+    answered = store.get(row["id"])
+    assert answered["state"] == store_mod.ANSWERED
+    assert answered["response"] == {"cert": "c"}
+    assert answered["answered_by"] == "host:1"
+    assert answered["answered_at"] is not None
+
+
+def test_an_error_fails_the_request(store):
+    row = new(store)
+    assert store.answer(row["id"], 1, None, "CA offline",
+                        "h:1") == store_mod.APPLIED
+    failed = store.get(row["id"])
+    assert (failed["state"], failed["error"]) == (store_mod.FAILED,
+                                                  "CA offline")
+
+
+def test_a_duplicate_response_is_counted_not_applied(store):
+    row = new(store)
+    store.mark_sent(row["id"], 1)
+    store.answer(row["id"], 1, {"cert": "first"}, None, "a:1")
+    assert store.answer(row["id"], 1, {"cert": "second"}, None,
+                        "b:2") == store_mod.DUPLICATE
+    answered = store.get(row["id"])
+    assert answered["response"] == {"cert": "first"}
+    assert answered["answered_by"] == "a:1"
+    assert answered["deliveries"] == 2
+
+
+def test_a_response_before_sent_is_recorded_and_sent_does_not_undo_it(
+        store):
+    row = new(store)
+    assert store.answer(row["id"], 1, {"cert": "c"}, None,
+                        "a:1") == store_mod.APPLIED
+    assert not store.mark_sent(row["id"], 1)
+    assert store.get(row["id"])["state"] == store_mod.ANSWERED
+
+
+def test_unknown_request(store):
+    assert store.answer("nope", 1, {}, None, "a:1") == store_mod.UNKNOWN
+
+
+def test_update_raises_the_revision_and_forgets_the_response(store):
+    row = new(store)
+    store.mark_sent(row["id"], 1)
+    store.answer(row["id"], 1, {"cert": "old"}, None, "a:1")
+    updated, action = store.create_or_update(
+        "CertRequest", "replies", "ca", {"common_name": "db1"},
+        {"common_name": "db1", "sans": ["x"]})
+    assert action == "updated"
+    assert updated["id"] == row["id"]
+    again = store.get(row["id"])
+    assert (again["state"], again["revision"], again["response"]) == (
+        store_mod.CREATED, 2, None)
+    assert again["fields"] == {"common_name": "db1", "sans": ["x"]}
+
+
+def test_a_late_response_to_an_older_revision_is_stale(store):
+    row = new(store)
+    store.mark_sent(row["id"], 1)
+    store.create_or_update("CertRequest", "replies", "ca",
+                           {"common_name": "db1"},
+                           {"common_name": "db1", "sans": ["x"]})
+    assert store.answer(row["id"], 1, {"cert": "old"}, None,
+                        "a:1") == store_mod.STALE
+    assert store.get(row["id"])["state"] == store_mod.CREATED
+    assert store.answer(row["id"], 2, {"cert": "new"}, None,
+                        "a:1") == store_mod.APPLIED
+
+
+def test_a_response_without_revision_answers_the_current_one(store):
+    row = new(store)
+    assert store.answer(row["id"], None, {"cert": "c"}, None,
+                        "a:1") == store_mod.APPLIED
+
+
+@pytest.mark.parametrize("answered, action", [
+    (False, "resend"), (True, "unchanged")])
+def test_create_or_update_with_the_same_fields(store, answered, action):
+    row = new(store)
+    if answered:
+        store.answer(row["id"], 1, {"cert": "c"}, None, "a:1")
+    again, done = store.create_or_update(
+        "CertRequest", "replies", "ca", {"common_name": "db1"},
+        {"common_name": "db1"})
+    assert (again["id"], again["revision"], done) == (row["id"], 1, action)
+    assert len(store.list()) == 1
+
+
+def test_create_or_update_creates_when_nothing_matches(store):
+    new(store)
+    row, action = store.create_or_update(
+        "CertRequest", "replies", "ca", {"common_name": "db2"},
+        {"common_name": "db2"})
+    assert action == "created"
+    assert [r["fields"]["common_name"] for r in store.list()] == [
+        "db1", "db2"]
+
+
+def test_create_or_update_matches_within_its_topic_and_kind(store):
+    new(store)
+    _, action = store.create_or_update(
+        "CertRequest", "other-replies", "ca", {"common_name": "db1"},
+        {"common_name": "db1"})
+    assert action == "created"
+
+
+def test_expire_pending_requests_older_than(store):
+    old = new(store)
+    store.mark_sent(old["id"], 1)
+    answered = new(store, common_name="db2")
+    store.answer(answered["id"], 1, {}, None, "a:1")
+    assert store.expire("replies", "CertRequest", 3600) == []
+    expired = store.expire("replies", "CertRequest", 0)
+    assert [row["id"] for row in expired] == [old["id"]]
+    assert store.get(old["id"])["state"] == store_mod.EXPIRED
+    assert store.get(answered["id"])["state"] == store_mod.ANSWERED
+    assert store.answer(old["id"], 1, {}, None,
+                        "a:1") == store_mod.STALE
+
+
+def test_an_expired_request_comes_back_when_updated(store):
+    row = new(store)
+    store.expire("replies", "CertRequest", 0)
+    _, action = store.create_or_update(
+        "CertRequest", "replies", "ca", {"common_name": "db1"},
+        {"common_name": "db1", "sans": []})
+    assert action == "updated"
+    assert store.get(row["id"])["state"] == store_mod.CREATED
+
+
+def test_every_transition_leads_to_a_known_state():
+    for events in store_mod.TRANSITIONS.values():
+        assert set(events.values()) <= set(store_mod.TRANSITIONS)
+    assert set(store_mod.PENDING + store_mod.DONE) < set(
+        store_mod.TRANSITIONS)
+
+
+def test_list_filters_by_topic_kind_and_state(store):
+    a = new(store)
+    store.create("Other", "replies", "ca", {})
+    store.create("CertRequest", "elsewhere", "ca", {})
+    store.answer(a["id"], 1, {}, None, "a:1")
+    assert len(store.list()) == 3
+    assert [r["id"] for r in store.list("replies", "CertRequest",
+                                        store_mod.DONE)] == [a["id"]]
+    assert store.count("replies", "CertRequest", store_mod.PENDING) == 0
+
+
+# Schema.
+
+def _version(url):
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        version = conn.execute(sa.text(
+            "SELECT version FROM tacker_rpc_schema WHERE component = "
+            ":c"), {"c": store_mod.COMPONENT}).scalar()
+    engine.dispose()
+    return version
+
+
+def test_opening_creates_the_schema_at_the_current_version(tmp_path):
+    url = "sqlite:///%s" % (tmp_path / "s.db")
+    store_mod.Store(url).close()
+    assert _version(url) == store_mod.SCHEMA_VERSION
+    reopened = store_mod.Store(url)
+    assert reopened.list() == []
+    reopened.close()
+
+
+def test_a_store_newer_than_the_code_is_refused(tmp_path):
+    url = "sqlite:///%s" % (tmp_path / "s.db")
+    store_mod.Store(url).close()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE tacker_rpc_schema SET version = 99"))
+    engine.dispose()
+    with pytest.raises(exceptions.StoreError, match="version 99"):
+        store_mod.Store(url)
+
+
+def test_reading_a_store_without_schema_is_refused(tmp_path):
+    url = "sqlite:///%s" % (tmp_path / "empty.db")
+    with pytest.raises(exceptions.StoreError, match="no request store"):
+        store_mod.Store(url, upgrade=False)
+
+
+def test_migrations_run_in_order_from_the_recorded_version(
+        tmp_path, monkeypatch):
+    url = "sqlite:///%s" % (tmp_path / "s.db")
+    store_mod.Store(url).close()
+    ran = []
+
+    def version_2(conn):
+        ran.append(2)
+        conn.execute(sa.text(
+            "ALTER TABLE tacker_rpc_requests ADD COLUMN note TEXT"))
+
+    monkeypatch.setattr(store_mod, "_MIGRATIONS",
+                        store_mod._MIGRATIONS + (version_2,))
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
+    store_mod.Store(url).close()
+    store_mod.Store(url).close()
+    assert ran == [2]
+    assert _version(url) == 2
+
+
+def test_a_bad_url_is_named(tmp_path):
+    with pytest.raises(exceptions.StoreError, match="request store URL"):
+        store_mod.Store("not a url")
+    with pytest.raises(exceptions.StoreError, match="no directory"):
+        store_mod.Store("sqlite:///%s/missing/s.db" % tmp_path)
+    with pytest.raises(exceptions.StoreError, match="database driver"):
+        store_mod.Store("mysql+nosuchdriver://u:p@127.0.0.1/db")
