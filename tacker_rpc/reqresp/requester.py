@@ -7,7 +7,6 @@ import threading
 import time
 
 from tacker_rpc import exceptions
-from tacker_rpc import messaging
 from tacker_rpc.reqresp import store as store_mod
 from tacker_rpc.reqresp import wire
 
@@ -18,7 +17,7 @@ LOG = logging.getLogger(__name__)
 DEFAULT_STORE_URL = "sqlite:///tacker_rpc_requests.sqlite"
 
 
-class Requester:
+class Requester(wire.Side):
     """Sends requests of ``request_class`` to ``responder_topic`` and takes
     their responses from ``reply_topic``.
 
@@ -41,6 +40,7 @@ class Requester:
 
     def __init__(self, request_class, responder_topic, reply_topic,
                  store_url=None, conf=None, poll_interval=1.0):
+        super().__init__(conf, reply_topic)
         self.request_class = request_class
         self.kind = request_class.KIND
         self.responder_topic = responder_topic
@@ -48,40 +48,21 @@ class Requester:
         self.store_url = store_url or DEFAULT_STORE_URL
         self.poll_interval = poll_interval
         self.identity = "%s:%d" % (socket.gethostname(), os.getpid())
-        self._conf = conf
         self._store = None
-        self._transport = None
-        self._listener = None
-        self._publisher = None
         self._answered = threading.Condition()
         self._on_response = []
         self._on_all_answered = []
 
     def start(self):
-        conf = self._conf or messaging.current_conf()
         self._store = store_mod.Store(self.store_url)
-        self._transport = wire.make_transport(conf)
-        self._publisher = wire.Publisher(self._transport, self.reply_topic)
-        self._listener = wire.listen(self._transport, self.reply_topic,
-                                     wire.RESPONSE_EVENT, self._take)
+        self.listen(self.reply_topic, wire.RESPONSE_EVENT, self._take)
         return self
 
     def stop(self):
-        if self._listener is not None:
-            wire.stop(self._listener)
-            self._listener = None
-        if self._transport is not None:
-            self._transport.cleanup()
-            self._transport = None
+        super().stop()
         if self._store is not None:
             self._store.close()
             self._store = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     # Sending.
 
@@ -229,7 +210,7 @@ class Requester:
         return self._store.list(self.reply_topic, self.kind, states)
 
     def _send_row(self, ctxt, row):
-        self._publisher.send(ctxt, self.responder_topic, wire.REQUEST_EVENT, {
+        self.publish(ctxt, self.responder_topic, wire.REQUEST_EVENT, {
             "kind": self.kind, "id": row["id"], "revision": row["revision"],
             "reply_topic": self.reply_topic, "fields": row["fields"]})
         if self._store.mark_sent(row["id"], row["revision"]):

@@ -3,13 +3,12 @@
 import logging
 
 from tacker_rpc import exceptions
-from tacker_rpc import messaging
 from tacker_rpc.reqresp import wire
 
 LOG = logging.getLogger(__name__)
 
 
-class Responder:
+class Responder(wire.Side):
     """Receives requests sent to ``topic`` and hands each to the handler
     of its request class.
 
@@ -38,14 +37,11 @@ class Responder:
     """
 
     def __init__(self, topic, handlers=None, conf=None):
+        super().__init__(conf, topic)
         self.topic = topic
-        self._conf = conf
         self._handlers = {}
         for request_class, handler in (handlers or {}).items():
             self.handle(request_class, handler)
-        self._transport = None
-        self._publisher = None
-        self._listener = None
 
     def handle(self, request_class, handler=None):
         """Register ``handler`` for ``request_class``; without
@@ -58,24 +54,8 @@ class Responder:
     def start(self):
         """Connect, and start taking requests (those queued while no
         responder ran first)."""
-        self._connect()
-        self._listener = wire.listen(self._transport, self.topic,
-                                     wire.REQUEST_EVENT, self._receive)
+        self.listen(self.topic, wire.REQUEST_EVENT, self._receive)
         return self
-
-    def stop(self):
-        if self._listener is not None:
-            wire.stop(self._listener)
-            self._listener = None
-        if self._transport is not None:
-            self._transport.cleanup()
-            self._transport = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     def restore(self, stored):
         """A request to answer from what ``request.to_dict()`` returned
@@ -101,16 +81,9 @@ class Responder:
 
     def _answer(self, kind, request_id, revision, reply_topic, fields,
                 error):
-        self._connect()
-        self._publisher.send(None, reply_topic, wire.RESPONSE_EVENT, {
+        self.publish(None, reply_topic, wire.RESPONSE_EVENT, {
             "kind": kind, "id": request_id, "revision": revision,
             "fields": fields, "error": error})
-
-    def _connect(self):
-        if self._transport is None:
-            conf = self._conf or messaging.current_conf()
-            self._transport = wire.make_transport(conf)
-            self._publisher = wire.Publisher(self._transport, self.topic)
 
     def _receive(self, ctxt, payload):
         try:

@@ -28,6 +28,7 @@ import time
 
 import oslo_messaging
 
+from tacker_rpc import messaging
 from tacker_rpc.serializer import RequestContextSerializer
 
 LOG = logging.getLogger(__name__)
@@ -38,30 +39,6 @@ RESPONSE_EVENT = "tacker_rpc.reqresp.response"
 #: Seconds a handler that failed (say, its database is down) waits before
 #: its message is requeued, so that a lasting failure does not spin.
 REQUEUE_DELAY = 1.0
-
-
-def make_transport(conf):
-    """A notification transport to the RPC broker of ``conf``."""
-    return oslo_messaging.get_notification_transport(
-        conf, url=conf.transport_url)
-
-
-class Publisher:
-    """Sends notifications of one event type, from ``publisher_id``."""
-
-    def __init__(self, transport, publisher_id):
-        self._transport = transport
-        self._publisher_id = publisher_id
-        self._notifiers = {}
-
-    def send(self, ctxt, topic, event_type, payload):
-        notifier = self._notifiers.get(topic)
-        if notifier is None:
-            notifier = self._notifiers[topic] = oslo_messaging.Notifier(
-                self._transport, publisher_id=self._publisher_id,
-                driver="messagingv2", topics=[topic],
-                serializer=RequestContextSerializer())
-        notifier.info(ctxt if ctxt is not None else {}, event_type, payload)
 
 
 class _Endpoint:
@@ -85,17 +62,57 @@ class _Endpoint:
         return oslo_messaging.NotificationResult.HANDLED
 
 
-def listen(transport, topic, event_type, handle):
-    """A started listener taking ``event_type`` notifications from
-    ``topic``'s shared queue; stop it with :func:`stop`."""
-    listener = oslo_messaging.get_notification_listener(
-        transport, [oslo_messaging.Target(topic=topic)],
-        [_Endpoint(event_type, handle)], executor="threading",
-        serializer=RequestContextSerializer(), allow_requeue=True)
-    listener.start()
-    return listener
+class Side:
+    """One side of the pattern: a notification transport to the RPC broker
+    of ``conf`` (the one given to ``rpc.init`` when None), made when first
+    needed, notifiers sending from ``publisher_id``, and at most one
+    listener. :meth:`stop` closes them; a context manager (the subclass's
+    ``start`` on entry)."""
 
+    def __init__(self, conf, publisher_id):
+        self._conf = conf
+        self._publisher_id = publisher_id
+        self._transport = None
+        self._notifiers = {}
+        self._listener = None
 
-def stop(listener):
-    listener.stop()
-    listener.wait()
+    def stop(self):
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener.wait()
+            self._listener = None
+        if self._transport is not None:
+            self._transport.cleanup()
+            self._transport = None
+            self._notifiers = {}
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def publish(self, ctxt, topic, event_type, payload):
+        notifier = self._notifiers.get(topic)
+        if notifier is None:
+            notifier = self._notifiers[topic] = oslo_messaging.Notifier(
+                self._connected(), publisher_id=self._publisher_id,
+                driver="messagingv2", topics=[topic],
+                serializer=RequestContextSerializer())
+        notifier.info(ctxt if ctxt is not None else {}, event_type, payload)
+
+    def listen(self, topic, event_type, handle):
+        """Take ``event_type`` notifications from ``topic``'s shared queue
+        and hand each to ``handle(ctxt, payload)``."""
+        self._listener = oslo_messaging.get_notification_listener(
+            self._connected(), [oslo_messaging.Target(topic=topic)],
+            [_Endpoint(event_type, handle)], executor="threading",
+            serializer=RequestContextSerializer(), allow_requeue=True)
+        self._listener.start()
+
+    def _connected(self):
+        if self._transport is None:
+            conf = self._conf or messaging.current_conf()
+            self._transport = oslo_messaging.get_notification_transport(
+                conf, url=conf.transport_url)
+        return self._transport

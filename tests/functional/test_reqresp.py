@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import sys
-import time
 import uuid
 
 import pytest
@@ -15,6 +14,7 @@ from tacker_rpc.reqresp import store as store_mod
 from tests.functional.conftest import ServerProcess
 from tests.functional.reqresp_main import CertRequest
 from tests.functional.reqresp_main import certificate_for
+from tests.functional.test_rpc import wait_until
 
 #: Seconds a step may take before the test fails: far above what any step
 #: needs, reached only when a request or response is lost.
@@ -22,14 +22,7 @@ DEADLINE = 90
 
 
 def eventually(predicate, what):
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("not within %ss: %s" % (DEADLINE, what))
-        time.sleep(0.05)
+    return wait_until(predicate, DEADLINE, what)
 
 
 class Scenario:

@@ -11,21 +11,13 @@ from tacker_rpc.cli import main as cli_main
 from tacker_rpc.fields import Field
 from tacker_rpc.reqresp import store as store_mod
 from tacker_rpc.reqresp import wire
+from tests.functional.reqresp_main import CertRequest
+from tests.functional.reqresp_main import CertResponse
+from tests.functional.reqresp_main import certificate_for
 
 #: Seconds a test waits for a response on the in-memory transport: a
 #: bound that only a lost response reaches.
 WAIT = 10
-
-
-class CertResponse(reqresp.Response):
-    key = Field(str, "PEM private key")
-    cert = Field(str, "PEM certificate")
-
-
-class CertRequest(reqresp.Request):
-    RESPONSE = CertResponse
-    common_name = Field(str, "Common name")
-    sans = Field(list[str], "Subject alternative names", default=[])
 
 
 def eventually(predicate):
@@ -36,9 +28,7 @@ def eventually(predicate):
 
 
 def issue(request):
-    request.respond(key="key-" + request.common_name,
-                    cert="cert-%s-%s" % (request.common_name,
-                                         ",".join(request.sans)))
+    request.respond(**certificate_for(request.fields))
 
 
 @pytest.fixture
