@@ -74,7 +74,7 @@ class Requester(wire.Side):
             or of the wrong type; nothing is recorded or sent.
         """
         fields = self.request_class.complete(fields)
-        row = self._store.create(self.kind, self.reply_topic,
+        row = self._db().create(self.kind, self.reply_topic,
                                  self.responder_topic, fields)
         return self._send_row(ctxt, row)
 
@@ -93,7 +93,7 @@ class Requester(wire.Side):
                 "%s: match field %r is not among the fields given"
                 % (self.kind, unknown[0]), field=unknown[0], method=self.kind)
         fields = self.request_class.complete(fields)
-        row, action = self._store.create_or_update(
+        row, action = self._db().create_or_update(
             self.kind, self.reply_topic, self.responder_topic,
             {name: fields[name] for name in match_fields}, fields)
         LOG.debug("%s %s: %s", self.kind, row["id"], action)
@@ -113,14 +113,14 @@ class Requester(wire.Side):
         """Mark ``expired`` the pending requests last sent more than
         ``older_than`` seconds ago; a response that comes later is ignored.
         Returns them."""
-        return [self._request(row) for row in self._store.expire(
+        return [self._request(row) for row in self._db().expire(
             self.reply_topic, self.kind, older_than)]
 
     # Reading the store.
 
     def get(self, request_id):
         """The request ``request_id`` (with its response), or None."""
-        row = self._store.get(request_id)
+        row = self._db().get(request_id)
         if row is None or row["kind"] != self.kind:
             return None
         return self._request(row)
@@ -206,14 +206,21 @@ class Requester(wire.Side):
 
     # Internals.
 
+    def _db(self):
+        if self._store is None:
+            raise exceptions.NotInitializedError(
+                "Requester of %s on %s: call start() first"
+                % (self.kind, self.reply_topic))
+        return self._store
+
     def _rows(self, states):
-        return self._store.list(self.reply_topic, self.kind, states)
+        return self._db().list(self.reply_topic, self.kind, states)
 
     def _send_row(self, ctxt, row):
         self.publish(ctxt, self.responder_topic, wire.REQUEST_EVENT, {
             "kind": self.kind, "id": row["id"], "revision": row["revision"],
             "reply_topic": self.reply_topic, "fields": row["fields"]})
-        if self._store.mark_sent(row["id"], row["revision"]):
+        if self._db().mark_sent(row["id"], row["revision"]):
             row["state"] = store_mod.SENT
         return self._request(row)
 
@@ -245,7 +252,7 @@ class Requester(wire.Side):
                     payload.get("fields") or {})
             except exceptions.InvalidArguments as exc:
                 error = "invalid response: %s" % exc
-        outcome = self._store.answer(request_id, payload.get("revision"),
+        outcome = self._db().answer(request_id, payload.get("revision"),
                                      fields, error, self.identity)
         if outcome != store_mod.APPLIED:
             LOG.info("%s %s: %s response ignored", self.kind, request_id,
@@ -256,7 +263,7 @@ class Requester(wire.Side):
         request = self.get(request_id)
         for callback in self._on_response:
             _run(callback, request.response)
-        if self._on_all_answered and not self._store.count(
+        if self._on_all_answered and not self._db().count(
                 self.reply_topic, self.kind, store_mod.PENDING):
             for callback in self._on_all_answered:
                 _run(callback, self)

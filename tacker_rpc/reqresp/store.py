@@ -134,16 +134,8 @@ class Store:
     def create(self, kind, reply_topic, responder_topic, fields):
         """Record a new request (state ``created``, revision 1); returns
         its row."""
-        now = utcnow()
-        row = {"id": str(uuid.uuid4()), "reply_topic": reply_topic,
-               "responder_topic": responder_topic, "kind": kind,
-               "state": CREATED, "revision": 1, "fields": json.dumps(fields),
-               "response": None, "error": None, "deliveries": 0,
-               "answered_by": None, "created_at": now, "updated_at": now,
-               "answered_at": None}
         with self.engine.begin() as conn:
-            conn.execute(_requests.insert().values(**row))
-        return _loaded(row)
+            return _insert(conn, kind, reply_topic, responder_topic, fields)
 
     def create_or_update(self, kind, reply_topic, responder_topic, match,
                          fields):
@@ -155,34 +147,34 @@ class Store:
           revision goes up, any response is forgotten (state ``created``);
         * ``"resend"``: same fields, not answered yet (state unchanged);
         * ``"unchanged"``: same fields, already answered.
+
+        One transaction: on SQLite it holds the write lock throughout, so
+        processes doing this at once find each other's request. On MySQL
+        and PostgreSQL the rows it reads are locked, but two processes
+        that both find none may each create one.
         """
         with self.engine.begin() as conn:
-            for row in _select(conn, reply_topic=reply_topic, kind=kind,
-                               for_update=True):
+            row = next((row for row in _select(
+                conn, reply_topic=reply_topic, kind=kind, for_update=True)
                 if all(row["fields"].get(name) == value
-                       for name, value in match.items()):
-                    break
-            else:
-                row = None
+                       for name, value in match.items())), None)
             if row is None:
-                pass
-            elif row["fields"] == fields and row["state"] in PENDING:
+                return _insert(conn, kind, reply_topic, responder_topic,
+                               fields), "created"
+            if row["fields"] == fields and row["state"] in PENDING:
                 return row, "resend"
-            elif row["fields"] == fields and row["state"] in DONE:
+            if row["fields"] == fields and row["state"] in DONE:
                 return row, "unchanged"
-            else:
-                changes = {"fields": json.dumps(fields),
-                           "revision": row["revision"] + 1,
-                           "state": _next(row["state"], "update"),
-                           "response": None, "error": None, "deliveries": 0,
-                           "answered_by": None, "answered_at": None,
-                           "updated_at": utcnow()}
-                conn.execute(_requests.update().where(
-                    _requests.c.id == row["id"]).values(**changes))
-                row.update(changes, fields=fields)
-                return row, "updated"
-        return self.create(kind, reply_topic, responder_topic,
-                           fields), "created"
+            changes = {"fields": json.dumps(fields),
+                       "revision": row["revision"] + 1,
+                       "state": _next(row["state"], "update"),
+                       "response": None, "error": None, "deliveries": 0,
+                       "answered_by": None, "answered_at": None,
+                       "updated_at": utcnow()}
+            conn.execute(_requests.update().where(
+                _requests.c.id == row["id"]).values(**changes))
+            row.update(changes, fields=fields)
+            return row, "updated"
 
     def mark_sent(self, request_id, revision):
         """``created`` -> ``sent`` for that revision; False when it has
@@ -261,6 +253,18 @@ class Store:
                 _requests.c.reply_topic == reply_topic,
                 _requests.c.kind == kind,
                 _requests.c.state.in_(states))).scalar()
+
+
+def _insert(conn, kind, reply_topic, responder_topic, fields):
+    now = utcnow()
+    row = {"id": str(uuid.uuid4()), "reply_topic": reply_topic,
+           "responder_topic": responder_topic, "kind": kind,
+           "state": CREATED, "revision": 1, "fields": json.dumps(fields),
+           "response": None, "error": None, "deliveries": 0,
+           "answered_by": None, "created_at": now, "updated_at": now,
+           "answered_at": None}
+    conn.execute(_requests.insert().values(**row))
+    return _loaded(row)
 
 
 def _next(state, event_name):

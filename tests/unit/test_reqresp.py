@@ -321,6 +321,13 @@ def test_two_requesters_share_one_store(pair, tmp_path):
         other.stop()
 
 
+def test_a_requester_must_be_started(tmp_path):
+    requester = reqresp.Requester(CertRequest, "ca", "ca-replies",
+                                  store_url="sqlite:///%s" % tmp_path)
+    with pytest.raises(exceptions.NotInitializedError, match="start()"):
+        requester.pending()
+
+
 # The operator's command.
 
 def test_the_requests_command_lists_a_store(pair, tmp_path, capsys):

@@ -1,5 +1,7 @@
 """The request store: schema, and the state machine of a request."""
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -128,6 +130,29 @@ def test_create_or_update_creates_when_nothing_matches(store):
     assert action == "created"
     assert [r["fields"]["common_name"] for r in store.list()] == [
         "db1", "db2"]
+
+
+def test_create_or_update_at_once_from_two_stores_creates_one(tmp_path):
+    """Two processes' stores on one SQLite file (two engines here), 8
+    threads each: one request."""
+    url = "sqlite:///%s" % (tmp_path / "shared.db")
+    stores = [store_mod.Store(url), store_mod.Store(url)]
+    actions = []
+
+    def update(opened):
+        actions.append(opened.create_or_update(
+            "CertRequest", "replies", "ca", {"common_name": "db1"},
+            {"common_name": "db1"})[1])
+    threads = [threading.Thread(target=update, args=(stores[n % 2],))
+               for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(actions) == ["created"] + ["resend"] * 15
+    assert len(stores[0].list()) == 1
+    for opened in stores:
+        opened.close()
 
 
 def test_create_or_update_matches_within_its_topic_and_kind(store):
