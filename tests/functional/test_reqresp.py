@@ -14,7 +14,7 @@ from tacker_rpc.reqresp import store as store_mod
 from tests.functional.conftest import ServerProcess
 from tests.functional.reqresp_main import CertRequest
 from tests.functional.reqresp_main import certificate_for
-from tests.functional.test_rpc import wait_until
+from tests.polling import wait_until
 
 #: Seconds a step may take before the test fails: far above what any step
 #: needs, reached only when a request or response is lost.

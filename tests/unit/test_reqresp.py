@@ -1,7 +1,6 @@
 """Requester and responder on the in-memory transport."""
 
 import threading
-import time
 
 import pytest
 
@@ -14,17 +13,11 @@ from tacker_rpc.reqresp import wire
 from tests.functional.reqresp_main import CertRequest
 from tests.functional.reqresp_main import CertResponse
 from tests.functional.reqresp_main import certificate_for
+from tests.polling import wait_until
 
 #: Seconds a test waits for a response on the in-memory transport: a
 #: bound that only a lost response reaches.
 WAIT = 10
-
-
-def eventually(predicate):
-    deadline = time.monotonic() + WAIT
-    while not predicate():
-        assert time.monotonic() < deadline, "not within %ss" % WAIT
-        time.sleep(0.02)
 
 
 def issue(request):
@@ -159,12 +152,12 @@ def test_callbacks_when_a_response_arrives_and_when_all_are_answered(pair):
     requester.on_response(arrived.append)
     requester.on_all_answered(lambda r: all_done.set())
     requests = [requester.send({}, common_name="h%d" % i) for i in range(5)]
-    eventually(lambda: len(held) == 5)
+    wait_until(lambda: len(held) == 5, WAIT)
     assert not all_done.is_set()
     for request in held:
         issue(request)
     assert all_done.wait(WAIT)
-    eventually(lambda: len(arrived) == 5)
+    wait_until(lambda: len(arrived) == 5, WAIT)
     assert sorted(r.request.id for r in arrived) == sorted(
         r.id for r in requests)
 
@@ -175,7 +168,7 @@ def test_a_handler_may_answer_later_from_another_thread(pair):
     request = requester.send({}, common_name="db1")
     with pytest.raises(exceptions.RequestTimeout, match="still sent"):
         request.wait(0.2)
-    eventually(lambda: held)
+    wait_until(lambda: held, WAIT)
     threading.Thread(target=issue, args=(held[0],)).start()
     assert request.wait(WAIT).key == "key-db1"
 
@@ -185,7 +178,7 @@ def test_a_stored_request_is_answered_by_another_responder(pair):
     stored = []
     requester, _ = pair({CertRequest: lambda r: stored.append(r.to_dict())})
     request = requester.send({}, common_name="db1")
-    eventually(lambda: stored)
+    wait_until(lambda: stored, WAIT)
     restarted = reqresp.Responder("ca", {CertRequest: issue})
     try:
         restored = restarted.restore(
@@ -246,20 +239,25 @@ def test_wait_and_respond_belong_to_their_sides(pair):
     held = []
     requester, _ = pair({CertRequest: held.append})
     sent = requester.send({}, common_name="db1")
-    eventually(lambda: held)
+    wait_until(lambda: held, WAIT)
     with pytest.raises(exceptions.InvalidArguments, match="Responder"):
         sent.respond(key="k", cert="c")
     with pytest.raises(exceptions.InvalidArguments, match="Requester"):
         held[0].wait(1)
 
 
-def test_expired_requests_ignore_late_responses(pair):
-    held = []
+def test_expired_requests_ignore_late_responses(pair, monkeypatch):
+    held, outcomes = [], []
+    real_answer = store_mod.Store.answer
+    monkeypatch.setattr(store_mod.Store, "answer", lambda self, *args: (
+        outcomes.append(real_answer(self, *args)) or outcomes[-1]))
     requester, _ = pair({CertRequest: held.append})
     request = requester.send({}, common_name="db1")
-    eventually(lambda: held)
+    wait_until(lambda: held, WAIT)
     assert [r.id for r in requester.expire(0)] == [request.id]
     issue(held[0])
+    wait_until(lambda: outcomes, WAIT)
+    assert outcomes == [store_mod.STALE]
     with pytest.raises(exceptions.RequestFailed, match="expired"):
         request.wait(WAIT)
     assert requester.get(request.id).state == store_mod.EXPIRED
@@ -272,7 +270,7 @@ def test_resend_pending_sends_the_same_revision_again(pair):
     assert [r.id for r in requester.resend_pending({}, older_than=3600)] \
         == []
     assert [r.id for r in requester.resend_pending({})] == [request.id]
-    eventually(lambda: len(received) == 2)
+    wait_until(lambda: len(received) == 2, WAIT)
     issue(received[0])
     request.wait(WAIT)
     assert [(r.id, r.revision) for r in received] == [(request.id, 1)] * 2
@@ -288,7 +286,9 @@ def test_duplicate_responses_are_applied_once(pair):
     requester.on_response(arrived.append)
     request = requester.send({}, common_name="db1")
     request.wait(WAIT)
-    eventually(lambda: requester.get(request.id).record["deliveries"] == 2)
+    wait_until(lambda: requester.get(request.id).record["deliveries"] == 2,
+               WAIT)
+    requester.stop()  # waits for the listener's threads: callbacks done
     assert len(arrived) == 1
 
 
