@@ -241,7 +241,8 @@ class Requester(wire.Side):
         request_id = payload.get("id")
         if payload.get("kind") != self.kind:
             LOG.error("reply topic %s: dropped a response of kind %r to %r; "
-                      "this requester takes %s", self.reply_topic,
+                      "this requester takes %s: give each requester its "
+                      "own reply topic", self.reply_topic,
                       payload.get("kind"), request_id, self.kind)
             return
         error = payload.get("error")

@@ -58,16 +58,20 @@ class Responder(wire.Side):
         return self
 
     def restore(self, stored):
-        """A request to answer from what ``request.to_dict()`` returned
-        (``kind``, ``id`` and ``reply_topic`` suffice; without
-        ``revision`` the response answers whichever revision is
-        current). Works without :meth:`start`: it connects to send."""
+        """A request to answer from what ``request.to_dict()`` returned.
+        ``id`` and ``reply_topic`` suffice: without ``kind`` it is the one
+        kind this responder handles, without ``revision`` the response
+        answers whichever revision is current. Works without
+        :meth:`start`: it connects to send."""
+        kind = stored.get("kind")
+        if kind is None and len(self._handlers) == 1:
+            (kind,) = self._handlers
         try:
-            request_class, _ = self._handlers[stored["kind"]]
+            request_class, _ = self._handlers[kind]
         except KeyError:
             raise exceptions.InvalidArguments(
                 "no handler for requests of kind %r on topic %r"
-                % (stored.get("kind"), self.topic), field="kind")
+                % (kind, self.topic), field="kind")
         return request_class(stored["id"], stored.get("fields") or {},
                              stored["reply_topic"],
                              revision=stored.get("revision"),

@@ -182,10 +182,13 @@ def test_a_stored_request_is_answered_by_another_responder(pair):
     restarted = reqresp.Responder("ca", {CertRequest: issue})
     try:
         restored = restarted.restore(
-            {"kind": stored[0]["kind"], "id": stored[0]["id"],
-             "reply_topic": stored[0]["reply_topic"]})
+            {"id": stored[0]["id"], "reply_topic": stored[0]["reply_topic"]})
         restored.respond(key="k", cert="c")
         assert request.wait(WAIT).key == "k"
+        with pytest.raises(exceptions.InvalidArguments,
+                           match="no handler for requests of kind 'Other'"):
+            restarted.restore({"kind": "Other", "id": "x",
+                               "reply_topic": "r"})
     finally:
         restarted.stop()
 
