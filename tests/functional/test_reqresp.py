@@ -4,6 +4,7 @@ processes (tests.functional.reqresp_main), killed and restarted."""
 import json
 import os
 import signal
+import subprocess
 import sys
 import uuid
 
@@ -11,6 +12,7 @@ import pytest
 
 from tacker_rpc import reqresp
 from tacker_rpc.reqresp import store as store_mod
+from tests.functional.cli.conftest import TACKER_RPC
 from tests.functional.conftest import ServerProcess
 from tests.functional.reqresp_main import CertRequest
 from tests.functional.reqresp_main import certificate_for
@@ -222,3 +224,11 @@ def test_two_requesters_share_one_store(scenario):
         and scenario.lines("applied-taker"), "10 callbacks")) == sorted(
             row["id"] for row in scenario.rows())
     assert scenario.lines("applied-sender") == []
+    listed = subprocess.run(
+        [TACKER_RPC, "requests", "--store", scenario.store_url, "--topic",
+         scenario.reply_topic, "--format", "json"],
+        capture_output=True, text=True, timeout=DEADLINE, check=True)
+    assert sorted((r["id"], r["state"], r["response"]["key"])
+                  for r in json.loads(listed.stdout)) == sorted(
+        (r["id"], "answered", "key-" + r["fields"]["common_name"])
+        for r in scenario.rows())

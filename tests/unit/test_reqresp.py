@@ -350,3 +350,12 @@ def test_the_requests_command_names_a_missing_store(tmp_path, capsys):
     url = "sqlite:///%s" % (tmp_path / "none.db")
     assert cli_main.main(["requests", "--store", url]) == 1
     assert "no request store at %s" % url in capsys.readouterr().err
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_the_requests_command_never_prints_a_password(capsys):
+    assert cli_main.main(["requests", "--store",
+                          "mysql+nodriver://ca:s3cret@127.0.0.1/ca"]) == 1
+    err = capsys.readouterr().err
+    assert "mysql+nodriver://ca:***@127.0.0.1/ca" in err
+    assert "s3cret" not in err
