@@ -129,8 +129,8 @@ def test_ping_one_server(cli, topic, start_server):
     result = cli("ping", "--topic", topic, "--server", "h2")
     assert result.returncode == 0, result
     header, rule, row = result.stdout.splitlines()
-    assert header.split() == ["host", "pid", "version", "uptime",
-                              "in_flight", "rtt_ms"]
+    assert header.split() == ["host", "pid", "launcher_pid", "version",
+                              "uptime", "in_flight", "rtt_ms", "health"]
     assert row.split()[0] == "h2"
     answers = cli("ping", "--topic", topic, "--format", "json").json()
     assert len(answers) == 1 and answers[0]["host"] in ("h1", "h2")

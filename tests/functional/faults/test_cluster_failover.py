@@ -29,8 +29,10 @@ SPLAY = 1.0
 INTERVAL_MAX = 2
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def cluster():
+    """A fresh three-node cluster for each run: the scenario kills a node,
+    and it runs once per driver."""
     with broker_mod.RabbitBroker(cluster=True, name="trpcfo") as cluster:
         yield cluster
 
