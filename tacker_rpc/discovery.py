@@ -15,9 +15,9 @@ import uuid
 
 import oslo_messaging
 
+from tacker_rpc import broker
 from tacker_rpc import messaging
 from tacker_rpc import status
-from tacker_rpc.cli import broker
 
 LOG = logging.getLogger(__name__)
 

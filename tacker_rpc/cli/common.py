@@ -14,12 +14,12 @@ import sys
 from oslo_config import cfg
 import oslo_messaging
 
+from tacker_rpc import broker
 from tacker_rpc import compat
 from tacker_rpc import exceptions
 from tacker_rpc import opts
 from tacker_rpc import redact
 from tacker_rpc import rpc
-from tacker_rpc.cli import broker
 
 #: Exit status of a command that ran but found a failure.
 EXIT_FAILURE = 1

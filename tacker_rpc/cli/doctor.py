@@ -22,9 +22,9 @@ import socket
 import amqp.exceptions
 import oslo_messaging
 
+from tacker_rpc import broker
 from tacker_rpc import health
 from tacker_rpc import redact
-from tacker_rpc.cli import broker
 from tacker_rpc.cli import common
 from tacker_rpc.cli import ping
 

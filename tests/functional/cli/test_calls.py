@@ -7,8 +7,8 @@ import time
 import amqp.exceptions
 import oslo_messaging
 
+from tacker_rpc import broker
 from tacker_rpc import rpc
-from tacker_rpc.cli import broker
 from tests.config import make_conf
 from tests.functional import managers
 
