@@ -76,7 +76,9 @@ def serving_endpoints(endpoints):
 
 
 class _CheckingEndpoint:
-    """The declared methods of one namespace, checked, for the dispatcher."""
+    """The declared methods of one namespace, checked, for the dispatcher.
+    Each manager gets a subclass named as its class, so that what names a
+    request's endpoint (metrics, logs) names the manager."""
 
     def __init__(self, target):
         self.target = target
@@ -87,6 +89,8 @@ def _checking_endpoints(manager, apis):
     endpoints = {}
     served_by = {}
     manager_name = type(manager).__name__
+    endpoint_class = type(manager_name, (_CheckingEndpoint,),
+                          {"__module__": type(manager).__module__})
     for api in apis:
         problems += _target_problems(manager, api)
         for name, method in sorted(declaration.methods_of(api).items()):
@@ -109,7 +113,7 @@ def _checking_endpoints(manager, apis):
                 continue
             endpoint = endpoints.get(namespace)
             if endpoint is None:
-                endpoint = endpoints[namespace] = _CheckingEndpoint(
+                endpoint = endpoints[namespace] = endpoint_class(
                     oslo_messaging.Target(namespace=namespace,
                                           version=api.version))
             elif endpoint.target.version != api.version:

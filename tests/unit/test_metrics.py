@@ -6,6 +6,7 @@ import oslo_messaging
 from prometheus_client import parser
 import pytest
 
+from tacker_rpc import api
 from tacker_rpc import exceptions
 from tacker_rpc import metrics
 from tacker_rpc import middleware
@@ -131,3 +132,31 @@ def test_the_http_endpoint_serves_the_registry():
         server.server_close()
     assert "oslo_messaging_rpc_client_invocation_start_total" in text
     assert "process_cpu_seconds_total" in text
+
+
+def test_a_declared_manager_is_the_endpoint_label(init_rpc):
+    class GreeterAPI(api.RPCAPI):
+        topic = "greeted"
+        version = "1.0"
+
+        @api.call(since="1.0")
+        def greet(self, ctxt, name: str) -> str:
+            """Hello."""
+
+    @api.implements(GreeterAPI)
+    class Greeter:
+        def greet(self, ctxt, name):
+            return "hello " + name
+
+    init_rpc(rpc_metrics_port=9)
+    service = rpc.Service("greeter-host", "greeted", manager=Greeter())
+    service.start()
+    try:
+        before = samples()
+        assert GreeterAPI().greet({}, name="x") == "hello x"
+        after = samples()
+    finally:
+        service.stop()
+    name = "oslo_messaging_rpc_server_invocation_start_total"
+    assert value(after, name, method="greet", endpoint="Greeter") - value(
+        before, name, method="greet", endpoint="Greeter") == 1
