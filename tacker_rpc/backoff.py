@@ -221,10 +221,15 @@ class TimeoutTable:
         """Begin a call of ``key``: its timeout and whether it is measured.
 
         :returns: a :class:`CallAttempt`. A call started while ``key`` is in
-            a timeout streak is not measured (Karn's rule).
+            a timeout streak is not measured (Karn's rule). Nothing is
+            recorded: a call that ends neither answered nor timed out (a
+            remote exception, say) leaves no trace in the table.
         """
         with self._lock:
-            state = self._state(key, settings)
+            state = self._states.get(key)
+            if state is None:
+                return CallAttempt(self._start_timeout(settings), True)
+            state.default_timeout = settings.default_timeout
             return CallAttempt(state.timeout, not state.in_timeout_streak)
 
     def record_timeout(self, key, used_timeout, settings):
@@ -362,14 +367,16 @@ class TimeoutTable:
     def _state(self, key, settings):
         state = self._states.get(key)
         if state is None:
-            start = settings.default_timeout
-            if self._cap is not None:
-                start = min(start, self._cap)
             state = self._states[key] = _MethodState(
-                start, settings.default_timeout)
+                self._start_timeout(settings), settings.default_timeout)
         else:
             state.default_timeout = settings.default_timeout
         return state
+
+    def _start_timeout(self, settings):
+        if self._cap is None:
+            return settings.default_timeout
+        return min(settings.default_timeout, self._cap)
 
     def _ceiling(self, settings):
         if self._cap is None:

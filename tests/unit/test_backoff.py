@@ -207,6 +207,19 @@ def test_other_exceptions_leave_the_timeout_alone(backoff_rpc, error):
     assert learned().timeout == 4
 
 
+@pytest.mark.parametrize("error", [
+    oslo_messaging.RemoteError("ValueError", "bad value"),
+    ValueError("local failure"),
+], ids=["RemoteError", "ValueError"])
+def test_other_exceptions_leave_no_entry_for_a_new_method(backoff_rpc,
+                                                         error):
+    backoff_rpc()
+    sender().outcome = error
+    with pytest.raises(type(error)):
+        client_for().call({}, "work")
+    assert learned() is None
+
+
 def test_prepared_timeout_is_never_changed_and_never_sleeps(backoff_rpc):
     backoff_rpc()
     send = sender()
