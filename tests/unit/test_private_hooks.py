@@ -316,3 +316,23 @@ def test_rabbit_connection_ensure_and_publish():
     assert (parameters(connection_cls, "_publish") or [])[:3] == [
         "self", "exchange", "msg"], why
     assert "info" in (parameters(rpc_common.Timeout, "__init__") or []), why
+
+
+def test_listener_connection_reads_and_consumers():
+    why = gone("PollStyleListenerAdapter._poll_style_listener, and "
+               "impl_rabbit.Connection.consume reading self._poll_timeout "
+               "per socket read and checking self._consume_loop_stopped "
+               "between reads, and Connection._consumers",
+               "stopping.check_for_stop_often and "
+               "cancel_fanout_consumers_on_close",
+               "an idle server that stops within STOP_CHECK_INTERVAL and "
+               "closes without a warning")
+    connection_cls = hook_class(impl_rabbit, "Connection", why)
+    consume = inspect.getsource(connection_cls.consume)
+    assert "self._poll_timeout" in consume, why
+    assert "self._consume_loop_stopped" in consume, why
+    init = inspect.getsource(connection_cls.__init__)
+    assert "self._poll_timeout =" in init, why
+    assert "self._consumers =" in init, why
+    assert "self._poll_style_listener =" in inspect.getsource(
+        driver_base.PollStyleListenerAdapter), why
