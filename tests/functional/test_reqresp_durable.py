@@ -21,6 +21,7 @@ from tests import broker as broker_mod
 from tests.config import lean_url
 from tests.config import make_conf
 from tests.functional.reqresp_main import CertRequest
+from tests.functional.reqresp_main import certificate_for
 from tests.functional.test_reqresp import DEADLINE
 from tests.functional.test_reqresp import Scenario
 from tests.functional.test_reqresp import answered_by
@@ -52,12 +53,13 @@ def scenario(request, own_broker, tmp_path):
     if request.param == "lean-rabbit":
         url = lean_url(url)
     made = Scenario(url, tmp_path)
-    declare_like_the_first_version(url, [made.topic, made.reply_topic])
+    publish_like_the_first_version(url, [made.topic, made.reply_topic])
     yield made
     made.close()
 
 
-def declare_like_the_first_version(url, topics):
+def publish_like_the_first_version(url, topics, event_type="old",
+                                   payload=None):
     """What a service on the default transport and the first version of
     reqresp left on the broker: the control exchange ``openstack`` and
     queues ``<topic>.info``, non-durable, one message in each."""
@@ -66,7 +68,8 @@ def declare_like_the_first_version(url, topics):
     try:
         for topic in topics:
             oslo_messaging.Notifier(transport, "old", driver="messagingv2",
-                                    topics=[topic]).info({}, "old", {})
+                                    topics=[topic]).info({}, event_type,
+                                                         payload or {})
     finally:
         transport.cleanup()
 
@@ -190,3 +193,28 @@ def test_queues_are_quorum_when_the_service_says_so(own_broker, tmp_path):
     for topic in ("qca", "qca-replies"):
         assert listed[queue_of(topic)]["type"] == "quorum"
         assert listed[queue_of(topic)]["durable"] is True
+
+
+def test_a_request_pending_in_the_first_versions_queue_is_resent(
+        broker_url, tmp_path, topic):
+    """The upgrade: a request the first version sent to ``<topic>.info``
+    and recorded ``sent``; the upgraded responder does not read that
+    queue, ``resend_pending`` sends it again to the new one."""
+    store_url = "sqlite:///%s" % (tmp_path / "r.db")
+    reply_topic = topic + "-replies"
+    old = store_mod.Store(store_url)
+    row = old.create(CertRequest.KIND, reply_topic, topic,
+                     {"common_name": "old", "sans": []})
+    old.mark_sent(row["id"], row["revision"])
+    old.close()
+    publish_like_the_first_version(broker_url, [topic], wire.REQUEST_EVENT, {
+        "kind": CertRequest.KIND, "id": row["id"], "revision": 1,
+        "reply_topic": reply_topic, "fields": row["fields"]})
+    conf = make_conf(broker_url)
+    with reqresp.Responder(topic, {CertRequest: lambda r: r.respond(
+            **certificate_for(r.fields))}, conf=conf), \
+            reqresp.Requester(CertRequest, topic, reply_topic, conf=conf,
+                              store_url=store_url) as requester:
+        [resent] = requester.resend_pending({})
+        assert resent.id == row["id"]
+        assert resent.wait(DEADLINE).key == "key-old"
