@@ -9,6 +9,7 @@ in their own processes (tests.functional.reqresp_main).
 
 import json
 import signal
+import time
 
 import oslo_messaging
 from oslo_messaging import opts as om_opts
@@ -114,11 +115,14 @@ def restart(broker, scenario):
     before = queues(broker)
     assert [before[name]["durable"] for name in old] == [False, False]
     assert exchanges(broker)["openstack"] is False
+    stopping = time.monotonic()
     broker.kill_node(0, signal.SIGTERM)
     broker.start_node(0)
+    took = time.monotonic() - stopping
     after = queues(broker)
     assert [name for name in old if name in after] == []
     assert "openstack" not in exchanges(broker)
+    return took
 
 
 def test_requests_sent_while_the_responder_is_down_survive_a_restart(
@@ -128,13 +132,17 @@ def test_requests_sent_while_the_responder_is_down_survive_a_restart(
                "%d sent" % COUNT)
     holds_persistent(own_broker, scenario.topic, COUNT)
 
-    restart(own_broker, scenario)
+    restarted_in = restart(own_broker, scenario)
     holds_persistent(own_broker, scenario.topic, COUNT)
+    started = time.monotonic()
     scenario.responder()
     # The requester lived through the restart: its reply consumer may
     # come back up to RECONNECT after the broker.
     wait_until(lambda: scenario.count(store_mod.DONE) == COUNT,
                DEADLINE + RECONNECT, "%d answered" % COUNT)
+    print("\nbroker stop+start %.1f s; %d requests answered %.1f s after "
+          "the responder started" % (restarted_in, COUNT,
+                                     time.monotonic() - started))
 
     scenario.assert_matched(COUNT)
     rows = scenario.rows()
@@ -159,11 +167,15 @@ def test_responses_sent_while_the_requester_is_down_survive_a_restart(
                "the responder sent %d responses" % COUNT)
     holds_persistent(own_broker, scenario.reply_topic, COUNT)
 
-    restart(own_broker, scenario)
+    restarted_in = restart(own_broker, scenario)
     holds_persistent(own_broker, scenario.reply_topic, COUNT)
+    started = time.monotonic()
     second = scenario.requester("applied-2")
     eventually(lambda: scenario.count(store_mod.DONE) == COUNT,
                "%d answered" % COUNT)
+    print("\nbroker stop+start %.1f s; %d responses matched %.1f s after "
+          "the requester started" % (restarted_in, COUNT,
+                                     time.monotonic() - started))
 
     scenario.assert_matched(COUNT)
     rows = scenario.rows()
