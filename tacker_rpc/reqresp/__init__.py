@@ -41,7 +41,10 @@ What a caller may rely on:
 * Requests and responses survive a restart of either side: the requester's
   records are in its store (:mod:`.store`, any SQLAlchemy URL, shared by
   the service's processes), responses wait in the reply topic's queue
-  while no process of the requester runs, requests in the responder's.
+  while no process of the requester runs, requests in the responder's;
+  those queues are durable and the messages persistent, so a restart of
+  the broker loses neither, whatever the service's own transport uses
+  (:mod:`.wire` names them).
 * ``tacker-rpc requests --store URL --topic REPLY_TOPIC`` lists a
   requester's requests for operators.
 """
