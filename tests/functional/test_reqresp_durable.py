@@ -189,22 +189,40 @@ def test_responses_sent_while_the_requester_is_down_survive_a_restart(
     holds_persistent(own_broker, scenario.reply_topic, 0)
 
 
-def test_queues_are_quorum_when_the_service_says_so(own_broker, tmp_path):
-    """``rabbit_quorum_queue`` is kept: quorum queues (durable; replicated
-    on a cluster, which is RabbitMQ's business) on a single node too."""
-    conf = make_conf(own_broker.url(),
+def quorum_queues(broker, tmp_path):
+    """Send one request from a service with ``rabbit_quorum_queue`` on
+    (no responder); the broker's view of its request and reply queues."""
+    conf = make_conf(broker.url(),
                      oslo_messaging_rabbit__rabbit_quorum_queue=True)
     with reqresp.Requester(CertRequest, "qca", "qca-replies", conf=conf,
                            store_url="sqlite:///%s" % (tmp_path / "r.db")
                            ) as requester:
         requester.send({}, common_name="db1")
-        listed = eventually(
-            lambda: queues(own_broker).get(queue_of("qca"), {}).get(
-                "messages") == 1 and queues(own_broker),
-            "the request is queued")
-    for topic in ("qca", "qca-replies"):
-        assert listed[queue_of(topic)]["type"] == "quorum"
-        assert listed[queue_of(topic)]["durable"] is True
+        eventually(lambda: queues(broker).get(queue_of("qca"), {}).get(
+            "messages") == 1, "the request is queued")
+    listed = json.loads(broker.rabbitmqctl(
+        "list_queues", "name", "durable", "type", "members", "-q",
+        "--formatter", "json"))
+    return [queue for queue in listed if queue["name"] in (
+        queue_of("qca"), queue_of("qca-replies"))]
+
+
+def test_queues_are_quorum_when_the_service_says_so(own_broker, tmp_path):
+    """``rabbit_quorum_queue`` is kept: quorum queues, durable, on a single
+    node too."""
+    listed = quorum_queues(own_broker, tmp_path)
+    assert [(q["type"], q["durable"]) for q in listed] == [
+        ("quorum", True)] * 2
+
+
+@pytest.mark.cluster
+def test_queues_are_replicated_quorum_queues_on_a_cluster(tmp_path):
+    """On three nodes, each queue has a member on every node: a response
+    survives the loss of any one."""
+    with broker_mod.RabbitBroker(cluster=True, name="trpcrq") as cluster:
+        listed = quorum_queues(cluster, tmp_path)
+        assert [(q["type"], sorted(q["members"])) for q in listed] == [
+            ("quorum", sorted(cluster.nodes))] * 2
 
 
 def test_a_request_pending_in_the_first_versions_queue_is_resent(
