@@ -111,3 +111,6 @@ def test_requests_and_responses_travel_on_the_derived_transport(tmp_path):
                               poll_interval=0.05) as requester:
         request = requester.send({}, common_name="db1")
         assert request.wait(10).key == "key-db1"
+        made = requester._transport.conf
+        assert made.control_exchange == wire.EXCHANGE
+        assert made[RABBIT].amqp_durable_queues is True
