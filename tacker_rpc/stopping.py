@@ -3,7 +3,8 @@
 What a caller may rely on, for every server :func:`tacker_rpc.rpc.get_server`
 builds on RabbitMQ:
 
-* ``stop()`` of an idle server returns within :data:`STOP_CHECK_INTERVAL`
+* ``stop()`` of an idle server (and of the notification listeners of
+  :mod:`tacker_rpc.reqresp`) returns within :data:`STOP_CHECK_INTERVAL`
   plus the time to close its connection. oslo.messaging's listener waits
   for the broker in slices of up to 5 s
   (``amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX``) and looks whether it was
@@ -72,6 +73,19 @@ def check_for_stop_often(listener):
     conn.connection._poll_timeout = min(conn.connection._poll_timeout,
                                         STOP_CHECK_INTERVAL)
     return True
+
+
+def check_started_server_for_stop_often(server):
+    """:func:`check_for_stop_often` for a server oslo.messaging built
+    (a notification listener, say), through its ``listener`` attribute,
+    which it sets in ``start()``. Returns whether it did."""
+    listener = getattr(server, "listener", None)
+    if listener is None:
+        LOG.warning("This oslo.messaging's started server has no "
+                    "listener; stopping it may take up to %.0f s",
+                    amqpdriver.ACK_REQUEUE_EVERY_SECONDS_MAX)
+        return False
+    return check_for_stop_often(listener)
 
 
 def cancel_fanout_consumers_on_close(listener):

@@ -54,6 +54,7 @@ from oslo_messaging import opts as om_opts
 from tacker_rpc import compat
 from tacker_rpc import messaging
 from tacker_rpc import opts
+from tacker_rpc import stopping
 from tacker_rpc.serializer import RequestContextSerializer
 
 LOG = logging.getLogger(__name__)
@@ -186,6 +187,7 @@ class Side:
             [_Endpoint(event_type, handle)], executor="threading",
             serializer=RequestContextSerializer(), allow_requeue=True)
         self._listener.start()
+        stopping.check_started_server_for_stop_often(self._listener)
 
     def _connected(self):
         if self._transport is None:

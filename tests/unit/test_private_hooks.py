@@ -323,7 +323,9 @@ def test_listener_connection_reads_and_consumers():
                "impl_rabbit.Connection.consume reading self._poll_timeout "
                "per socket read and checking self._consume_loop_stopped "
                "between reads, and Connection._consumers",
-               "stopping.check_for_stop_often and "
+               "stopping.check_for_stop_often, "
+               "check_started_server_for_stop_often (through "
+               "MessageHandlingServer.listener) and "
                "cancel_fanout_consumers_on_close",
                "an idle server that stops within STOP_CHECK_INTERVAL and "
                "closes without a warning")
@@ -336,3 +338,5 @@ def test_listener_connection_reads_and_consumers():
     assert "self._consumers =" in init, why
     assert "self._poll_style_listener =" in inspect.getsource(
         driver_base.PollStyleListenerAdapter), why
+    assert "self.listener = self._create_listener()" in inspect.getsource(
+        oslo_messaging.MessageHandlingServer), why

@@ -5,6 +5,7 @@ import pytest
 
 from tacker_rpc import exceptions
 from tacker_rpc import reqresp
+from tacker_rpc import stopping
 from tacker_rpc.reqresp import wire
 from tests.config import MEMORY_URL
 from tests.config import make_conf
@@ -114,3 +115,10 @@ def test_requests_and_responses_travel_on_the_derived_transport(tmp_path):
         made = requester._transport.conf
         assert made.control_exchange == wire.EXCHANGE
         assert made[RABBIT].amqp_durable_queues is True
+
+
+def test_a_side_looks_for_its_stop_often(tmp_path, monkeypatch):
+    monkeypatch.setattr(stopping, "STOP_CHECK_INTERVAL", 0.01)
+    with reqresp.Responder("ca", {}, conf=make_conf(MEMORY_URL)) as side:
+        poll_listener = side._listener.listener._poll_style_listener
+        assert poll_listener.conn.connection._poll_timeout == 0.01
