@@ -153,11 +153,9 @@ class Requester(wire.Side):
                     "%s: field %r is not one of (%s)"
                     % (self.kind, name, ", ".join(known)), field=name,
                     method=self.kind)
-        for row in self._rows(store_mod.DONE):
-            if all(row["fields"].get(name) == value
-                   for name, value in request_fields.items()):
-                return self._request(row).response
-        return None
+        row = self._db().first_match(self.reply_topic, self.kind,
+                                     request_fields, store_mod.DONE)
+        return None if row is None else self._request(row).response
 
     def wait_for(self, request_id, timeout=None):
         """See :meth:`Request.wait`. Responses this process takes wake it

@@ -248,19 +248,20 @@ def test_migrations_run_in_order_from_the_recorded_version(
     url = "sqlite:///%s" % (tmp_path / "s.db")
     store_mod.Store(url).close()
     ran = []
+    following = store_mod.SCHEMA_VERSION + 1
 
-    def version_2(conn):
-        ran.append(2)
+    def next_version(conn):
+        ran.append(following)
         conn.execute(sa.text(
             "ALTER TABLE tacker_rpc_requests ADD COLUMN note TEXT"))
 
     monkeypatch.setattr(store_mod, "_MIGRATIONS",
-                        store_mod._MIGRATIONS + (version_2,))
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
+                        store_mod._MIGRATIONS + (next_version,))
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", following)
     store_mod.Store(url).close()
     store_mod.Store(url).close()
-    assert ran == [2]
-    assert _version(url) == 2
+    assert ran == [following]
+    assert _version(url) == following
 
 
 def test_a_bad_url_is_named(tmp_path):
