@@ -53,7 +53,10 @@ class DatabaseServer:
     NAME = None
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="trpc-%s-" % self.NAME)
+        # In /tmp: reachable by the postgres user, and short enough for a
+        # unix socket path (at most 107 bytes).
+        self.dir = tempfile.mkdtemp(prefix="trpc-%s-" % self.NAME,
+                                    dir="/tmp")
         self.log_path = os.path.join(self.dir, "server.log")
         self._proc = None
 

@@ -3,14 +3,33 @@
 Any SQLAlchemy URL works: ``sqlite:////var/lib/svc/requests.sqlite`` (the
 embedded default: a file), or the service's own MySQL or PostgreSQL
 database (``mysql+pymysql://...``, ``postgresql://...``; the driver is the
-service's). Several processes may share one store; every change is one
-transaction, and a response is applied by a conditional update, so two
-processes taking duplicates of one response apply it once.
+service's). Several processes, on several hosts, may share one store, on
+each of these backends alike (the tests run separate processes racing on
+an SQLite file, PostgreSQL and MariaDB):
+
+* every change is one transaction; one the database rolls back to break a
+  deadlock is run again, :data:`DEADLOCK_ATTEMPTS` times in all;
+* a response is applied under a lock of its request's row, so two
+  processes taking duplicates of one response apply it once;
+* :meth:`Store.create_or_update` runs one at a time per requester (reply
+  topic and kind): it locks the requester's row of
+  ``tacker_rpc_request_locks`` before looking, so processes doing it at
+  once for the same fields make one request;
+* requests are found by their fields through an index (table
+  ``tacker_rpc_request_fields``: a SHA-256 digest of the reply topic,
+  kind, field name and the value's canonical JSON, per field), not by
+  reading every request; values are compared as JSON (so ``1`` and
+  ``1.0`` differ).
+
+On MySQL (and MariaDB) the store's connections use READ COMMITTED, and its
+times keep microseconds (``DATETIME(6)``), so that requests list oldest
+first.
 
 The schema is created and upgraded when a :class:`Store` is opened: table
 ``tacker_rpc_schema`` holds the version of this component, and each
-version's migration runs once, in order. A store newer than this code is
-refused (:class:`~tacker_rpc.exceptions.StoreError`).
+version's migration runs once, in order (version 2 adds the lock and
+index tables and indexes the requests already there). A store newer than
+this code is refused (:class:`~tacker_rpc.exceptions.StoreError`).
 
 The state machine of a request (:data:`TRANSITIONS`)::
 
