@@ -433,28 +433,32 @@ def _index(conn, field_rows):
 def _first_match(conn, reply_topic, kind, match, states=None,
                  for_update=False):
     """The database finds the requests having every field of ``match``
-    by digest; their decoded fields are compared too, since two values
-    may (in theory) have one digest."""
-    query = sa.select(_requests).where(
-        _requests.c.reply_topic == reply_topic,
-        _requests.c.kind == kind).order_by(_requests.c.created_at,
-                                           _requests.c.id)
+    by digest; their requester and decoded fields are compared too, since
+    two values may (in theory) have one digest."""
+    query = sa.select(_requests).order_by(_requests.c.created_at,
+                                          _requests.c.id)
     if states is not None:
         query = query.where(_requests.c.state.in_(states))
     digests = {_digest(reply_topic, kind, name, value)
                for name, value in match.items()}
     if digests:
+        # The digests name the requester. Asked for its reply topic and
+        # kind too, SQLite would read all its rows by their index.
         query = query.where(_requests.c.id.in_(
             sa.select(_fields.c.request_id).where(
                 _fields.c.digest.in_(digests)).group_by(
                     _fields.c.request_id).having(
                         sa.func.count() == len(digests))))
+    else:
+        query = query.where(_requests.c.reply_topic == reply_topic,
+                            _requests.c.kind == kind)
     if for_update:
         query = query.with_for_update()
     for row in conn.execute(query):
         row = _loaded(dict(row._mapping))
-        if all(name in row["fields"] and row["fields"][name] == value
-               for name, value in match.items()):
+        if (row["reply_topic"], row["kind"]) == (reply_topic, kind) and all(
+                name in row["fields"] and row["fields"][name] == value
+                for name, value in match.items()):
             return row
     return None
 
