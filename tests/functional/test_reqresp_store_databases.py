@@ -10,6 +10,7 @@ import inspect
 import multiprocessing
 
 import pytest
+import sqlalchemy as sa
 
 from tacker_rpc.reqresp import store as store_mod
 from tests.unit import test_reqresp_store as unit
@@ -68,6 +69,14 @@ def _answer(url, barrier, request_ids, by):
                                       by))
     opened.close()
     return outcomes
+
+
+def _upgrade_and_match(url, barrier):
+    barrier.wait(DEADLINE)
+    opened = store_mod.Store(url)
+    row = opened.first_match("replies", "CertRequest", {"common_name": "db0"})
+    opened.close()
+    return row["id"]
 
 
 def _report(results, number, target, *args):
@@ -134,3 +143,18 @@ def test_processes_taking_one_response_at_once_apply_it_once(shared_url):
         assert outcomes[int(row["answered_by"][1:])][index] == (
             store_mod.APPLIED)
     opened.close()
+
+
+def test_processes_upgrading_one_version_1_store_at_once(shared_url,
+                                                         monkeypatch):
+    """Several processes of a service started at once on new code: the
+    store is upgraded once, its requests indexed once."""
+    unit.version_1_store(shared_url, monkeypatch)
+    assert _run(_upgrade_and_match, shared_url, [()] * PROCESSES) == [
+        "request-0"] * PROCESSES
+    assert unit._version(shared_url) == store_mod.SCHEMA_VERSION
+    engine = sa.create_engine(shared_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(
+            store_mod._fields)).scalar() == 2
+    engine.dispose()

@@ -371,14 +371,16 @@ def test_a_bad_url_is_named(tmp_path):
         store_mod.Store("mysql+nosuchdriver://u:p@127.0.0.1/db")
 
 
-def test_a_version_1_store_is_upgraded_and_its_requests_matched(
-        store_url, monkeypatch):
+def version_1_store(url, monkeypatch):
+    """Make the store at ``url`` as version 1 left it, with two requests
+    of CertRequest on "replies": request-0 (db0, sent) and request-1
+    (db1, answered)."""
     with monkeypatch.context() as version_1:
         version_1.setattr(store_mod, "_MIGRATIONS",
                           store_mod._MIGRATIONS[:1])
         version_1.setattr(store_mod, "SCHEMA_VERSION", 1)
-        store_mod.Store(store_url).close()
-    engine = sa.create_engine(store_url)
+        store_mod.Store(url).close()
+    engine = sa.create_engine(url)
     now = store_mod.utcnow()
     with engine.begin() as conn:
         for n, state in enumerate([store_mod.SENT, store_mod.ANSWERED]):
@@ -389,6 +391,11 @@ def test_a_version_1_store_is_upgraded_and_its_requests_matched(
                 response='{"cert": "c%d"}' % n if n else None,
                 deliveries=n, created_at=now, updated_at=now))
     engine.dispose()
+
+
+def test_a_version_1_store_is_upgraded_and_its_requests_matched(
+        store_url, monkeypatch):
+    version_1_store(store_url, monkeypatch)
     upgraded = store_mod.Store(store_url)
     try:
         assert _version(store_url) == store_mod.SCHEMA_VERSION == 2
