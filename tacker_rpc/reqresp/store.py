@@ -12,7 +12,7 @@ an SQLite file, PostgreSQL and MariaDB):
 * a response is applied under a lock of its request's row, so two
   processes taking duplicates of one response apply it once;
 * :meth:`Store.create_or_update` runs one at a time per requester (reply
-  topic and kind): it locks the requester's row of
+  topic and kind): it locks (updates) the requester's row of
   ``tacker_rpc_request_locks`` before looking, so processes doing it at
   once for the same fields make one request;
 * requests are found by their fields through an index (table
@@ -117,12 +117,13 @@ _requests = sa.Table(
 
 
 #: One row per requester (reply topic and kind), never deleted: locked
-#: (SELECT ... FOR UPDATE) by :meth:`Store.create_or_update` so that its
+#: by :meth:`Store.create_or_update`, which counts in ``taken``, so that its
 #: find-then-create runs one at a time per requester, on every backend.
 _locks = sa.Table(
     "tacker_rpc_request_locks", _metadata,
     sa.Column("reply_topic", sa.String(255), primary_key=True),
-    sa.Column("kind", sa.String(255), primary_key=True))
+    sa.Column("kind", sa.String(255), primary_key=True),
+    sa.Column("taken", sa.Integer, nullable=False))
 
 #: The index of request fields: one row per field of each request, its
 #: digest (:func:`_digest`) naming reply topic, kind, field name and value.
@@ -215,8 +216,8 @@ class Store:
 
         Processes doing this at once for one requester (``reply_topic``
         and ``kind``) run one after the other, on every backend: the
-        transaction first locks that requester's row of
-        ``tacker_rpc_request_locks`` (on SQLite, the write lock), so
+        transaction first updates, so locks, that requester's row of
+        ``tacker_rpc_request_locks`` (SQLite locks the whole store), so
         exactly one of them creates the request and the others find it.
         Other requesters are not held up. Only this method looks before
         creating: :meth:`create` always adds a request.
@@ -306,15 +307,19 @@ def _insert_lock(conn, reply_topic, kind):
     if conn.execute(sa.select(_locks.c.kind).where(
             _locks.c.reply_topic == reply_topic,
             _locks.c.kind == kind)).first() is None:
-        conn.execute(_locks.insert().values(reply_topic=reply_topic,
-                                            kind=kind))
+        conn.execute(_locks.insert().values(
+            reply_topic=reply_topic, kind=kind, taken=0))
 
 
 def _create_or_update(conn, kind, reply_topic, responder_topic, match,
                       fields):
-    if conn.execute(sa.select(_locks.c.kind).where(
+    # An update, not SELECT ... FOR UPDATE: the same row lock, and a
+    # write, which Galera certifies: two cluster nodes letting one
+    # requester through at once fail one at commit (as a deadlock).
+    if conn.execute(_locks.update().where(
             _locks.c.reply_topic == reply_topic,
-            _locks.c.kind == kind).with_for_update()).first() is None:
+            _locks.c.kind == kind).values(
+                taken=_locks.c.taken + 1)).rowcount != 1:
         raise exceptions.StoreError(
             "request store: the row of %s on %s in tacker_rpc_request_locks "
             "was deleted while in use" % (kind, reply_topic))
