@@ -51,6 +51,8 @@ class DatabaseServer:
     """A server of ``NAME`` in its own temporary directory."""
 
     NAME = None
+    #: Stops the server without waiting for its clients to disconnect.
+    STOP_SIGNAL = signal.SIGTERM
 
     def __init__(self):
         # In /tmp: reachable by the postgres user, and short enough for a
@@ -70,7 +72,7 @@ class DatabaseServer:
 
     def stop(self):
         if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
+            self._proc.send_signal(self.STOP_SIGNAL)
             try:
                 self._proc.wait(60)
             except subprocess.TimeoutExpired:
@@ -140,6 +142,7 @@ class DatabaseServer:
 class PostgreSQLServer(DatabaseServer):
     NAME = "postgresql"
     ADMIN_DATABASE = "postgres"
+    STOP_SIGNAL = signal.SIGINT  # "fast" shutdown; SIGTERM waits
 
     def url(self, database):
         return "postgresql+psycopg2://postgres@/%s?host=%s" % (

@@ -6,6 +6,7 @@ Every test of tests/unit/test_reqresp_store.py that takes ``store`` or
 ``store_url`` runs here again on each real database (no broker needed).
 """
 
+import contextlib
 import inspect
 import multiprocessing
 
@@ -128,21 +129,21 @@ def test_processes_creating_one_request_at_once_create_it_once(shared_url):
 
 
 def test_processes_taking_one_response_at_once_apply_it_once(shared_url):
-    opened = store_mod.Store(shared_url)
-    ids = [opened.create("CertRequest", "replies", "ca",
-                         {"common_name": "db%d" % n})["id"]
-           for n in range(ROUNDS)]
-    outcomes = _run(_answer, shared_url,
-                    [(ids, "p%d" % number) for number in range(PROCESSES)])
-    for index, request_id in enumerate(ids):
-        assert sorted(done[index] for done in outcomes) == (
-            [store_mod.APPLIED] + [store_mod.DUPLICATE] * (PROCESSES - 1))
-        row = opened.get(request_id)
-        assert row["deliveries"] == PROCESSES
-        assert row["response"] == {"cert": row["answered_by"]}
-        assert outcomes[int(row["answered_by"][1:])][index] == (
-            store_mod.APPLIED)
-    opened.close()
+    with contextlib.closing(store_mod.Store(shared_url)) as opened:
+        ids = [opened.create("CertRequest", "replies", "ca",
+                             {"common_name": "db%d" % n})["id"]
+               for n in range(ROUNDS)]
+        outcomes = _run(_answer, shared_url, [
+            (ids, "p%d" % number) for number in range(PROCESSES)])
+        for index, request_id in enumerate(ids):
+            assert sorted(done[index] for done in outcomes) == (
+                [store_mod.APPLIED]
+                + [store_mod.DUPLICATE] * (PROCESSES - 1))
+            row = opened.get(request_id)
+            assert row["deliveries"] == PROCESSES
+            assert row["response"] == {"cert": row["answered_by"]}
+            assert outcomes[int(row["answered_by"][1:])][index] == (
+                store_mod.APPLIED)
 
 
 def test_processes_upgrading_one_version_1_store_at_once(shared_url,
