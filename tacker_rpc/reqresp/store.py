@@ -163,12 +163,12 @@ def _index_fields_version_2(conn):
 #: Migration N+1 brings the schema from version N to N+1. A later version
 #: appends a function; none is ever changed once released.
 _MIGRATIONS = (_create_version_1, _index_fields_version_2)
+SCHEMA_VERSION = len(_MIGRATIONS)
 
 #: Attempts at a transaction the database broke off to resolve a deadlock
 #: (MySQL and PostgreSQL roll back one of the transactions in a cycle);
 #: the last attempt's error is raised.
 DEADLOCK_ATTEMPTS = 3
-SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 def utcnow():
