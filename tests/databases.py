@@ -55,7 +55,8 @@ class DatabaseServer:
     STOP_SIGNAL = signal.SIGTERM
 
     def __init__(self):
-        # In /tmp: reachable by the postgres user, and short enough for a
+        # In /tmp: reachable by the postgres user (the servers also run
+        # there, whatever the caller's directory), and short enough for a
         # unix socket path (at most 107 bytes).
         self.dir = tempfile.mkdtemp(prefix="trpc-%s-" % self.NAME,
                                     dir="/tmp")
@@ -106,7 +107,7 @@ class DatabaseServer:
 
     def _run(self, command, **kwargs):
         done = subprocess.run(command, capture_output=True, text=True,
-                              timeout=START_DEADLINE, **kwargs)
+                              timeout=START_DEADLINE, cwd=self.dir, **kwargs)
         if done.returncode:
             raise RuntimeError("%s: %s failed (%d):\n%s%s" % (
                 self.NAME, " ".join(command), done.returncode, done.stdout,
@@ -118,7 +119,7 @@ class DatabaseServer:
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, **kwargs)
+                start_new_session=True, cwd=self.dir, **kwargs)
         engine = sa.create_engine(self.url(self.ADMIN_DATABASE))
         end = time.monotonic() + START_DEADLINE
         try:
