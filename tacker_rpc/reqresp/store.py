@@ -444,8 +444,11 @@ def _first_match(conn, reply_topic, kind, match, states=None,
                                           _requests.c.id)
     if states is not None:
         query = query.where(_requests.c.state.in_(states))
-    digests = {_digest(reply_topic, kind, name, value)
-               for name, value in match.items()}
+    try:
+        digests = {_digest(reply_topic, kind, name, value)
+                   for name, value in match.items()}
+    except (TypeError, ValueError):
+        return None  # not JSON (a set, say): equal to no stored value
     if digests:
         # The digests name the requester. Asked for its reply topic and
         # kind too, SQLite would read all its rows by their index.

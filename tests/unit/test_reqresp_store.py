@@ -234,6 +234,12 @@ def test_first_match_finds_by_every_field_given(store):
                              {"common_name": "db1"}) is None
 
 
+def test_first_match_of_a_value_json_cannot_hold_is_none(store):
+    new(store, common_name="db1", sans=["a"])
+    assert store.first_match("replies", "CertRequest",
+                             {"sans": {"a"}}) is None
+
+
 def test_first_match_takes_the_oldest_in_the_states_given(store):
     first = new(store)
     second = new(store)
