@@ -4,26 +4,40 @@
 #   bash tools/run-tests.sh            # lint, docs, unit, functional, cluster
 #   bash tools/run-tests.sh -k backoff # extra arguments go to pytest
 #
-# Installs Debian's rabbitmq-server when missing (needs root and apt-get),
-# makes a virtualenv in .venv with the pinned versions of constraints.txt,
+# Installs Debian's rabbitmq-server, postgresql and mariadb-server when
+# missing (needs root and apt-get; the tests start private servers of
+# their own, not Debian's services), makes a virtualenv in .venv with the
+# pinned versions of constraints.txt (the test extras include the
+# PostgreSQL and MySQL drivers psycopg2-binary and PyMySQL),
 # checks lint and the config sample, builds the docs (doc/build/html), then
 # runs pytest. Then runs the unit and functional tests (not the cluster
 # scenario) again in .venv-oldest, on the oldest supported versions
 # (constraints-oldest.txt); a failure in either run fails the script. The
 # functional tests start their own private RabbitMQ nodes on loopback
-# (pifpaf) and stop them.
+# (pifpaf) and PostgreSQL and MariaDB servers on unix sockets
+# (tests/databases.py), and stop them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+missing=()
 if ! command -v rabbitmq-server >/dev/null 2>&1 \
         && [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+    missing+=(rabbitmq-server)
+fi
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    missing+=(postgresql)
+fi
+if ! command -v mariadb-install-db >/dev/null 2>&1; then
+    missing+=(mariadb-server)
+fi
+if [ "${#missing[@]}" != 0 ]; then
     if [ "$(id -u)" != 0 ]; then
-        echo "rabbitmq-server is missing; run as root or apt-get install" \
-             "rabbitmq-server first" >&2
+        echo "${missing[*]} missing; run as root or apt-get install" \
+             "${missing[*]} first" >&2
         exit 1
     fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" \
         >/dev/null
 fi
 

@@ -45,6 +45,8 @@ What a caller may rely on:
   those queues are durable and the messages persistent, so a restart of
   the broker loses neither, whatever the service's own transport uses
   (:mod:`.wire` names them).
+* ``create_or_update`` from several processes at once for the same fields
+  makes one request, on SQLite, PostgreSQL and MySQL alike (:mod:`.store`).
 * ``tacker-rpc requests --store URL --topic REPLY_TOPIC`` lists a
   requester's requests for operators.
 """

@@ -85,7 +85,9 @@ class Requester(wire.Side):
         Same fields as recorded: sent again if not answered yet (the
         responder may see it twice, with one id), left alone if answered.
         Other fields: a new revision, whose response replaces any earlier
-        one (a late response to an older revision is ignored).
+        one (a late response to an older revision is ignored). Processes
+        of the service doing this at once for the same match make one
+        request (:meth:`.store.Store.create_or_update`).
         """
         unknown = [name for name in match_fields if name not in fields]
         if unknown:
@@ -140,8 +142,9 @@ class Requester(wire.Side):
                 for row in self._rows(store_mod.DONE)]
 
     def response_by(self, **request_fields):
-        """The response to the first request whose fields equal
-        ``request_fields``, or None (none matches, or not answered).
+        """The response to the oldest answered request whose fields equal
+        ``request_fields``, or None (none matches, or not answered). The
+        store's field index finds it, however many requests it holds.
 
         :raises InvalidArguments: naming a field the request class does not
             have.
@@ -153,11 +156,9 @@ class Requester(wire.Side):
                     "%s: field %r is not one of (%s)"
                     % (self.kind, name, ", ".join(known)), field=name,
                     method=self.kind)
-        for row in self._rows(store_mod.DONE):
-            if all(row["fields"].get(name) == value
-                   for name, value in request_fields.items()):
-                return self._request(row).response
-        return None
+        row = self._db().first_match(self.reply_topic, self.kind,
+                                     request_fields, store_mod.DONE)
+        return None if row is None else self._request(row).response
 
     def wait_for(self, request_id, timeout=None):
         """See :meth:`Request.wait`. Responses this process takes wake it

@@ -3,14 +3,33 @@
 Any SQLAlchemy URL works: ``sqlite:////var/lib/svc/requests.sqlite`` (the
 embedded default: a file), or the service's own MySQL or PostgreSQL
 database (``mysql+pymysql://...``, ``postgresql://...``; the driver is the
-service's). Several processes may share one store; every change is one
-transaction, and a response is applied by a conditional update, so two
-processes taking duplicates of one response apply it once.
+service's). Several processes, on several hosts, may share one store, on
+each of these backends alike (the tests run separate processes racing on
+an SQLite file, PostgreSQL and MariaDB):
+
+* every change is one transaction; one the database rolls back to break a
+  deadlock is run again, :data:`DEADLOCK_ATTEMPTS` times in all;
+* a response is applied under a lock of its request's row, so two
+  processes taking duplicates of one response apply it once;
+* :meth:`Store.create_or_update` runs one at a time per requester (reply
+  topic and kind): it locks (updates) the requester's row of
+  ``tacker_rpc_request_locks`` before looking, so processes doing it at
+  once for the same fields make one request;
+* requests are found by their fields through an index (table
+  ``tacker_rpc_request_fields``: a SHA-256 digest of the reply topic,
+  kind, field name and the value's canonical JSON, per field), not by
+  reading every request; values are compared as JSON (so ``1`` and
+  ``1.0`` differ).
+
+On MySQL (and MariaDB) the store's connections use READ COMMITTED, and its
+times keep microseconds (``DATETIME(6)``), so that requests list oldest
+first.
 
 The schema is created and upgraded when a :class:`Store` is opened: table
 ``tacker_rpc_schema`` holds the version of this component, and each
-version's migration runs once, in order. A store newer than this code is
-refused (:class:`~tacker_rpc.exceptions.StoreError`).
+version's migration runs once, in order (version 2 adds the lock and
+index tables and indexes the requests already there). A store newer than
+this code is refused (:class:`~tacker_rpc.exceptions.StoreError`).
 
 The state machine of a request (:data:`TRANSITIONS`)::
 
@@ -25,6 +44,7 @@ counted in ``deliveries``, not applied again.
 """
 
 import datetime
+import hashlib
 import json
 import logging
 import os
@@ -96,14 +116,59 @@ _requests = sa.Table(
              "state"))
 
 
+#: One row per requester (reply topic and kind), never deleted: locked
+#: by :meth:`Store.create_or_update`, which counts in ``taken``, so that its
+#: find-then-create runs one at a time per requester, on every backend.
+_locks = sa.Table(
+    "tacker_rpc_request_locks", _metadata,
+    sa.Column("reply_topic", sa.String(255), primary_key=True),
+    sa.Column("kind", sa.String(255), primary_key=True),
+    sa.Column("taken", sa.Integer, nullable=False))
+
+#: The index of request fields: one row per field of each request, its
+#: digest (:func:`_digest`) naming reply topic, kind, field name and value.
+_fields = sa.Table(
+    "tacker_rpc_request_fields", _metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("request_id", sa.String(36), primary_key=True),
+    sa.Index("tacker_rpc_request_fields_by_request", "request_id"))
+
+
 def _create_version_1(conn):
     _requests.create(conn)
 
 
+def _index_fields_version_2(conn):
+    """The lock rows and the field index (backfilled), and on MySQL times
+    with microseconds (its DATETIME keeps whole seconds: requests made
+    within one second would not list oldest first)."""
+    _locks.create(conn, checkfirst=True)
+    _fields.create(conn, checkfirst=True)
+    if conn.dialect.name == "mysql":
+        conn.exec_driver_sql(
+            "ALTER TABLE tacker_rpc_requests"
+            " MODIFY created_at DATETIME(6) NOT NULL,"
+            " MODIFY updated_at DATETIME(6) NOT NULL,"
+            " MODIFY answered_at DATETIME(6) NULL")
+    # MySQL commits DDL at once: a backfill broken off is redone whole.
+    conn.execute(_fields.delete())
+    rows = conn.execute(sa.select(
+        _requests.c.id, _requests.c.reply_topic, _requests.c.kind,
+        _requests.c.fields))
+    while batch := rows.fetchmany(1000):
+        _index(conn, [entry for row in batch for entry in _field_rows(
+            row.id, row.reply_topic, row.kind, json.loads(row.fields))])
+
+
 #: Migration N+1 brings the schema from version N to N+1. A later version
 #: appends a function; none is ever changed once released.
-_MIGRATIONS = (_create_version_1,)
+_MIGRATIONS = (_create_version_1, _index_fields_version_2)
 SCHEMA_VERSION = len(_MIGRATIONS)
+
+#: Attempts at a transaction the database broke off to resolve a deadlock
+#: (MySQL and PostgreSQL roll back one of the transactions in a cycle);
+#: the last attempt's error is raised.
+DEADLOCK_ATTEMPTS = 3
 
 
 def utcnow():
@@ -123,6 +188,7 @@ class Store:
     def __init__(self, url, upgrade=True):
         self.url = url
         self.engine = _make_engine(url)
+        self._locks_made = set()
         if upgrade:
             _upgrade(self.engine)
         else:
@@ -134,8 +200,8 @@ class Store:
     def create(self, kind, reply_topic, responder_topic, fields):
         """Record a new request (state ``created``, revision 1); returns
         its row."""
-        with self.engine.begin() as conn:
-            return _insert(conn, kind, reply_topic, responder_topic, fields)
+        return self._transaction(
+            _insert, kind, reply_topic, responder_topic, fields)
 
     def create_or_update(self, kind, reply_topic, responder_topic, match,
                          fields):
@@ -148,91 +214,45 @@ class Store:
         * ``"resend"``: same fields, not answered yet (state unchanged);
         * ``"unchanged"``: same fields, already answered.
 
-        One transaction: on SQLite it holds the write lock throughout, so
-        processes doing this at once find each other's request. On MySQL
-        and PostgreSQL the rows it reads are locked, but two processes
-        that both find none may each create one.
+        Processes doing this at once for one requester (``reply_topic``
+        and ``kind``) run one after the other, on every backend: the
+        transaction first updates, so locks, that requester's row of
+        ``tacker_rpc_request_locks`` (SQLite locks the whole store), so
+        exactly one of them creates the request and the others find it.
+        Other requesters are not held up. Only this method looks before
+        creating: :meth:`create` always adds a request.
         """
-        with self.engine.begin() as conn:
-            row = next((row for row in _select(
-                conn, reply_topic=reply_topic, kind=kind, for_update=True)
-                if all(row["fields"].get(name) == value
-                       for name, value in match.items())), None)
-            if row is None:
-                return _insert(conn, kind, reply_topic, responder_topic,
-                               fields), "created"
-            if row["fields"] == fields and row["state"] in PENDING:
-                return row, "resend"
-            if row["fields"] == fields and row["state"] in DONE:
-                return row, "unchanged"
-            changes = {"fields": json.dumps(fields),
-                       "revision": row["revision"] + 1,
-                       "state": _next(row["state"], "update"),
-                       "response": None, "error": None, "deliveries": 0,
-                       "answered_by": None, "answered_at": None,
-                       "updated_at": utcnow()}
-            conn.execute(_requests.update().where(
-                _requests.c.id == row["id"]).values(**changes))
-            row.update(changes, fields=fields)
-            return row, "updated"
+        self._make_lock(reply_topic, kind)
+        return self._transaction(_create_or_update, kind, reply_topic,
+                                 responder_topic, match, fields)
+
+    def first_match(self, reply_topic, kind, match, states=None):
+        """The oldest row of ``kind`` whose fields equal ``match`` (a
+        dict: each name present with an equal value), in one of
+        ``states`` when given; None when there is none. Found through the
+        field index, whatever the number of requests."""
+        with self.engine.connect() as conn:
+            return _first_match(conn, reply_topic, kind, match, states)
 
     def mark_sent(self, request_id, revision):
         """``created`` -> ``sent`` for that revision; False when it has
         moved on (answered already, or updated again)."""
-        with self.engine.begin() as conn:
-            return conn.execute(_requests.update().where(
-                _requests.c.id == request_id,
-                _requests.c.revision == revision,
-                _requests.c.state == CREATED).values(
-                    state=SENT, updated_at=utcnow())).rowcount == 1
+        return self._transaction(_mark_sent, request_id, revision)
 
     def answer(self, request_id, revision, response, error, by):
         """Apply a response (``response`` a dict, or ``error`` a text) to
         ``revision`` of the request (None: whichever is current); returns
         :data:`APPLIED`, :data:`DUPLICATE`, :data:`STALE` or
-        :data:`UNKNOWN`."""
-        with self.engine.begin() as conn:
-            row = conn.execute(sa.select(
-                _requests.c.revision, _requests.c.state).where(
-                    _requests.c.id == request_id).with_for_update()).first()
-            if row is None:
-                return UNKNOWN
-            if revision is not None and revision != row.revision:
-                return STALE
-            if row.state in DONE:
-                conn.execute(_requests.update().where(
-                    _requests.c.id == request_id).values(
-                        deliveries=_requests.c.deliveries + 1))
-                return DUPLICATE
-            event_name = "fail" if error is not None else "answer"
-            state = TRANSITIONS[row.state].get(event_name)
-            if state is None:
-                return STALE
-            now = utcnow()
-            conn.execute(_requests.update().where(
-                _requests.c.id == request_id).values(
-                    state=state, updated_at=now, answered_at=now,
-                    response=None if response is None else json.dumps(
-                        response),
-                    error=error, answered_by=by, deliveries=1))
-            return APPLIED
+        :data:`UNKNOWN`. The request's row is locked while it is read
+        and changed: of two processes taking one response at once, one
+        applies it and the other counts a duplicate."""
+        return self._transaction(_answer, request_id, revision, response,
+                                 error, by)
 
     def expire(self, reply_topic, kind, older_than):
         """Expire the pending requests last sent more than ``older_than``
         seconds ago; returns their rows."""
-        limit = utcnow() - datetime.timedelta(seconds=older_than)
-        with self.engine.begin() as conn:
-            rows = [row for row in _select(
-                conn, reply_topic=reply_topic, kind=kind, states=PENDING,
-                for_update=True) if row["updated_at"] < limit]
-            for row in rows:
-                row["state"] = _next(row["state"], "expire")
-                conn.execute(_requests.update().where(
-                    _requests.c.id == row["id"],
-                    _requests.c.revision == row["revision"],
-                    _requests.c.state.in_(PENDING)).values(
-                        state=row["state"], updated_at=utcnow()))
-            return rows
+        return self._transaction(_expire, reply_topic, kind, older_than)
 
     def get(self, request_id):
         """The row of ``request_id``, or None."""
@@ -254,6 +274,133 @@ class Store:
                 _requests.c.kind == kind,
                 _requests.c.state.in_(states))).scalar()
 
+    def _transaction(self, work, *args):
+        """``work(conn, *args)`` in one transaction, run again (up to
+        :data:`DEADLOCK_ATTEMPTS` times in all) when the database broke
+        it off as a deadlock victim: nothing of it was committed."""
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn, *args)
+            except sa.exc.DBAPIError as exc:
+                if attempt == DEADLOCK_ATTEMPTS or not _deadlocked(exc):
+                    raise
+                LOG.warning("request store: %s rolled back as a deadlock "
+                            "victim (attempt %d of %d); running it again",
+                            work.__name__.strip("_"), attempt,
+                            DEADLOCK_ATTEMPTS)
+
+    def _make_lock(self, reply_topic, kind):
+        """Insert the lock row of a requester unless it is there, in its
+        own transaction (locking a row that does not exist yet locks
+        nothing, or a gap, on MySQL)."""
+        if (reply_topic, kind) in self._locks_made:
+            return
+        try:
+            self._transaction(_insert_lock, reply_topic, kind)
+        except sa.exc.IntegrityError:
+            pass  # another process inserted it since we looked
+        self._locks_made.add((reply_topic, kind))
+
+
+def _insert_lock(conn, reply_topic, kind):
+    if conn.execute(sa.select(_locks.c.kind).where(
+            _locks.c.reply_topic == reply_topic,
+            _locks.c.kind == kind)).first() is None:
+        conn.execute(_locks.insert().values(
+            reply_topic=reply_topic, kind=kind, taken=0))
+
+
+def _create_or_update(conn, kind, reply_topic, responder_topic, match,
+                      fields):
+    # An update, not SELECT ... FOR UPDATE: the same row lock, and a
+    # write, which Galera certifies: two cluster nodes letting one
+    # requester through at once fail one at commit (as a deadlock).
+    if conn.execute(_locks.update().where(
+            _locks.c.reply_topic == reply_topic,
+            _locks.c.kind == kind).values(
+                taken=_locks.c.taken + 1)).rowcount != 1:
+        raise exceptions.StoreError(
+            "request store: the row of %s on %s in tacker_rpc_request_locks "
+            "was deleted while in use" % (kind, reply_topic))
+    row = _first_match(conn, reply_topic, kind, match, for_update=True)
+    if row is None:
+        return _insert(conn, kind, reply_topic, responder_topic,
+                       fields), "created"
+    if row["fields"] == fields and row["state"] in PENDING:
+        return row, "resend"
+    if row["fields"] == fields and row["state"] in DONE:
+        return row, "unchanged"
+    changes = {"fields": json.dumps(fields),
+               "revision": row["revision"] + 1,
+               "state": _next(row["state"], "update"),
+               "response": None, "error": None, "deliveries": 0,
+               "answered_by": None, "answered_at": None,
+               "updated_at": utcnow()}
+    conn.execute(_requests.update().where(
+        _requests.c.id == row["id"]).values(**changes))
+    conn.execute(_fields.delete().where(_fields.c.request_id == row["id"]))
+    _index(conn, _field_rows(row["id"], reply_topic, kind, fields))
+    row.update(changes, fields=fields)
+    return row, "updated"
+
+
+def _mark_sent(conn, request_id, revision):
+    return conn.execute(_requests.update().where(
+        _requests.c.id == request_id,
+        _requests.c.revision == revision,
+        _requests.c.state == CREATED).values(
+            state=SENT, updated_at=utcnow())).rowcount == 1
+
+
+def _answer(conn, request_id, revision, response, error, by):
+    row = conn.execute(sa.select(
+        _requests.c.revision, _requests.c.state).where(
+            _requests.c.id == request_id).with_for_update()).first()
+    if row is None:
+        return UNKNOWN
+    if revision is not None and revision != row.revision:
+        return STALE
+    if row.state in DONE:
+        conn.execute(_requests.update().where(
+            _requests.c.id == request_id).values(
+                deliveries=_requests.c.deliveries + 1))
+        return DUPLICATE
+    event_name = "fail" if error is not None else "answer"
+    state = TRANSITIONS[row.state].get(event_name)
+    if state is None:
+        return STALE
+    now = utcnow()
+    conn.execute(_requests.update().where(
+        _requests.c.id == request_id).values(
+            state=state, updated_at=now, answered_at=now,
+            response=None if response is None else json.dumps(response),
+            error=error, answered_by=by, deliveries=1))
+    return APPLIED
+
+
+def _expire(conn, reply_topic, kind, older_than):
+    limit = utcnow() - datetime.timedelta(seconds=older_than)
+    rows = [row for row in _select(
+        conn, reply_topic=reply_topic, kind=kind, states=PENDING,
+        for_update=True) if row["updated_at"] < limit]
+    for row in rows:
+        row["state"] = _next(row["state"], "expire")
+        conn.execute(_requests.update().where(
+            _requests.c.id == row["id"],
+            _requests.c.revision == row["revision"],
+            _requests.c.state.in_(PENDING)).values(
+                state=row["state"], updated_at=utcnow()))
+    return rows
+
+
+def _deadlocked(exc):
+    """Whether the database rolled the transaction back to break a
+    deadlock: PostgreSQL's SQLSTATE 40P01, MySQL's error 1213."""
+    args = getattr(exc.orig, "args", ())
+    return getattr(exc.orig, "pgcode", None) == "40P01" or (
+        bool(args) and args[0] == 1213)
+
 
 def _insert(conn, kind, reply_topic, responder_topic, fields):
     now = utcnow()
@@ -264,7 +411,64 @@ def _insert(conn, kind, reply_topic, responder_topic, fields):
            "answered_by": None, "created_at": now, "updated_at": now,
            "answered_at": None}
     conn.execute(_requests.insert().values(**row))
+    _index(conn, _field_rows(row["id"], reply_topic, kind, fields))
     return _loaded(row)
+
+
+def _digest(reply_topic, kind, name, value):
+    """What the field index records of one field: a SHA-256 of the
+    canonical JSON of the requester, the field's name and its value (so
+    one indexed column, short enough for any database's index)."""
+    return hashlib.sha256(json.dumps(
+        [reply_topic, kind, name, value], sort_keys=True,
+        separators=(",", ":")).encode()).hexdigest()
+
+
+def _field_rows(request_id, reply_topic, kind, fields):
+    return [{"request_id": request_id,
+             "digest": _digest(reply_topic, kind, name, value)}
+            for name, value in fields.items()]
+
+
+def _index(conn, field_rows):
+    if field_rows:
+        conn.execute(_fields.insert(), field_rows)
+
+
+def _first_match(conn, reply_topic, kind, match, states=None,
+                 for_update=False):
+    """The database finds the requests having every field of ``match``
+    by digest; their requester and decoded fields are compared too, since
+    two values may (in theory) have one digest."""
+    query = sa.select(_requests).order_by(_requests.c.created_at,
+                                          _requests.c.id)
+    if states is not None:
+        query = query.where(_requests.c.state.in_(states))
+    try:
+        digests = {_digest(reply_topic, kind, name, value)
+                   for name, value in match.items()}
+    except (TypeError, ValueError):
+        return None  # not JSON (a set, say): equal to no stored value
+    if digests:
+        # The digests name the requester. Asked for its reply topic and
+        # kind too, SQLite would read all its rows by their index.
+        query = query.where(_requests.c.id.in_(
+            sa.select(_fields.c.request_id).where(
+                _fields.c.digest.in_(digests)).group_by(
+                    _fields.c.request_id).having(
+                        sa.func.count() == len(digests))))
+    else:
+        query = query.where(_requests.c.reply_topic == reply_topic,
+                            _requests.c.kind == kind)
+    if for_update:
+        query = query.with_for_update()
+    for row in conn.execute(query):
+        row = _loaded(dict(row._mapping))
+        if (row["reply_topic"], row["kind"]) == (reply_topic, kind) and all(
+                name in row["fields"] and row["fields"][name] == value
+                for name, value in match.items()):
+            return row
+    return None
 
 
 def _next(state, event_name):
@@ -311,8 +515,14 @@ def _make_engine(url):
             "request store %s: no directory %s" % (
                 url, os.path.dirname(os.path.abspath(parsed.database))))
     if parsed.get_backend_name() != "sqlite":
+        # READ COMMITTED, PostgreSQL's default, on MySQL too (its default
+        # is REPEATABLE READ): each statement sees what was committed
+        # before it, so a transaction that waited for a lock row reads
+        # what its holder wrote; and InnoDB takes no gap locks.
+        options = {"isolation_level": "READ COMMITTED"} if (
+            parsed.get_backend_name() == "mysql") else {}
         try:
-            return sa.create_engine(parsed, pool_pre_ping=True)
+            return sa.create_engine(parsed, pool_pre_ping=True, **options)
         except (ImportError, sa.exc.NoSuchModuleError) as exc:
             raise exceptions.StoreError(
                 "request store %s needs its database driver installed: %s"

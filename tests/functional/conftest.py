@@ -2,7 +2,9 @@
 
 The broker is started once per test session (pifpaf, loopback, free ports)
 unless ``TACKER_RPC_TEST_URL`` names one to use instead. Server sides run in
-their own processes, launched as a daemon is in production.
+their own processes, launched as a daemon is in production. Private
+PostgreSQL and MariaDB servers (:mod:`tests.databases`) are started for
+the tests that ask for them, once per session.
 """
 
 import os
@@ -18,6 +20,7 @@ import pytest
 from tacker_rpc import exceptions
 from tacker_rpc import rpc
 from tests import broker as broker_mod
+from tests import databases
 from tests.config import make_conf
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -33,6 +36,23 @@ def rabbit_broker():
         return
     with broker_mod.RabbitBroker() as broker:
         yield broker
+
+
+@pytest.fixture(scope="session")
+def database_server():
+    """``database_server(name)``: the session's private server of
+    ``name`` (a key of :data:`tests.databases.SERVERS`), started on first
+    use; raises RuntimeError, failing the test, when it cannot start."""
+    started = {}
+
+    def server(name):
+        if name not in started:
+            started[name] = databases.SERVERS[name]().start()
+        return started[name]
+
+    yield server
+    for running in started.values():
+        running.stop()
 
 
 @pytest.fixture(scope="session")

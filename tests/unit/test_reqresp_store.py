@@ -10,8 +10,16 @@ from tacker_rpc.reqresp import store as store_mod
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = store_mod.Store("sqlite:///%s" % (tmp_path / "requests.db"))
+def store_url(tmp_path):
+    """An empty store's URL: an SQLite file here; each real database in
+    tests/functional/test_reqresp_store_databases.py, which runs every
+    test of this module taking ``store`` or ``store_url``."""
+    return "sqlite:///%s" % (tmp_path / "requests.db")
+
+
+@pytest.fixture
+def store(store_url):
+    opened = store_mod.Store(store_url)
     yield opened
     opened.close()
 
@@ -132,11 +140,10 @@ def test_create_or_update_creates_when_nothing_matches(store):
         "db1", "db2"]
 
 
-def test_create_or_update_at_once_from_two_stores_creates_one(tmp_path):
-    """Two processes' stores on one SQLite file (two engines here), 8
+def test_create_or_update_at_once_from_two_stores_creates_one(store_url):
+    """Two processes' stores on one database (two engines here), 8
     threads each: one request."""
-    url = "sqlite:///%s" % (tmp_path / "shared.db")
-    stores = [store_mod.Store(url), store_mod.Store(url)]
+    stores = [store_mod.Store(store_url), store_mod.Store(store_url)]
     actions = []
 
     def update(opened):
@@ -205,6 +212,107 @@ def test_list_filters_by_topic_kind_and_state(store):
     assert store.count("replies", "CertRequest", store_mod.PENDING) == 0
 
 
+def test_list_is_oldest_first_within_one_second(store):
+    """Ordered by creation time to the microsecond (MySQL's plain
+    DATETIME would keep whole seconds, leaving the order to the ids)."""
+    made = [new(store, common_name="db%d" % n)["id"] for n in range(20)]
+    assert [row["id"] for row in store.list()] == made
+
+
+def test_first_match_finds_by_every_field_given(store):
+    new(store, common_name="db1", sans=["a"])
+    wanted = new(store, common_name="db1", sans=["b"], ttl=3)
+    new(store, common_name="db2", sans=["b"])
+    found = store.first_match("replies", "CertRequest",
+                              {"common_name": "db1", "sans": ["b"]})
+    assert found["id"] == wanted["id"]
+    assert store.first_match("replies", "CertRequest",
+                             {"common_name": "db3"}) is None
+    assert store.first_match("replies", "CertRequest",
+                             {"ttl": None}) is None
+    assert store.first_match("elsewhere", "CertRequest",
+                             {"common_name": "db1"}) is None
+
+
+def test_first_match_of_a_value_json_cannot_hold_is_none(store):
+    new(store, common_name="db1", sans=["a"])
+    assert store.first_match("replies", "CertRequest",
+                             {"sans": {"a"}}) is None
+
+
+def test_first_match_takes_the_oldest_in_the_states_given(store):
+    first = new(store)
+    second = new(store)
+    store.answer(second["id"], 1, {"cert": "c"}, None, "a:1")
+    assert store.first_match("replies", "CertRequest",
+                             {"common_name": "db1"})["id"] == first["id"]
+    assert store.first_match("replies", "CertRequest",
+                             {"common_name": "db1"},
+                             store_mod.DONE)["id"] == second["id"]
+    assert store.first_match("replies", "CertRequest", {},
+                             store_mod.DONE)["id"] == second["id"]
+
+
+def test_first_match_compares_values_the_digests_say_are_equal(
+        store, monkeypatch):
+    monkeypatch.setattr(store_mod, "_digest", lambda *args: "0" * 64)
+    new(store, common_name="db1")
+    wanted = new(store, common_name="db2")
+    assert store.first_match("replies", "CertRequest",
+                             {"common_name": "db2"})["id"] == wanted["id"]
+
+
+def test_an_update_reindexes_the_fields(store):
+    row = new(store, common_name="db1", sans=["a"])
+    store.create_or_update("CertRequest", "replies", "ca",
+                           {"common_name": "db1"},
+                           {"common_name": "db1", "sans": ["b"]})
+    assert store.first_match("replies", "CertRequest",
+                             {"sans": ["a"]}) is None
+    assert store.first_match("replies", "CertRequest",
+                             {"sans": ["b"]})["id"] == row["id"]
+
+
+class _Deadlock(Exception):
+    """What PyMySQL raises for a deadlock victim."""
+
+    def __init__(self):
+        super().__init__(1213, "Deadlock found when trying to get lock")
+
+
+def test_a_deadlock_victim_transaction_runs_again(store):
+    attempts = []
+
+    def work(conn):
+        attempts.append(1)
+        if len(attempts) < store_mod.DEADLOCK_ATTEMPTS:
+            raise sa.exc.OperationalError("UPDATE", {}, _Deadlock())
+        return "done"
+
+    assert store._transaction(work) == "done"
+    assert len(attempts) == store_mod.DEADLOCK_ATTEMPTS
+
+
+def test_deadlocks_beyond_the_attempts_and_other_errors_are_raised(store):
+    attempts = []
+
+    def deadlocked(conn):
+        attempts.append(1)
+        raise sa.exc.OperationalError("UPDATE", {}, _Deadlock())
+
+    with pytest.raises(sa.exc.OperationalError, match="Deadlock"):
+        store._transaction(deadlocked)
+    assert len(attempts) == store_mod.DEADLOCK_ATTEMPTS
+
+    def broken(conn):
+        attempts.append(1)
+        raise sa.exc.OperationalError("UPDATE", {}, Exception(2006, "gone"))
+
+    with pytest.raises(sa.exc.OperationalError, match="gone"):
+        store._transaction(broken)
+    assert len(attempts) == store_mod.DEADLOCK_ATTEMPTS + 1
+
+
 # Schema.
 
 def _version(url):
@@ -217,50 +325,47 @@ def _version(url):
     return version
 
 
-def test_opening_creates_the_schema_at_the_current_version(tmp_path):
-    url = "sqlite:///%s" % (tmp_path / "s.db")
-    store_mod.Store(url).close()
-    assert _version(url) == store_mod.SCHEMA_VERSION
-    reopened = store_mod.Store(url)
+def test_opening_creates_the_schema_at_the_current_version(store_url):
+    store_mod.Store(store_url).close()
+    assert _version(store_url) == store_mod.SCHEMA_VERSION
+    reopened = store_mod.Store(store_url)
     assert reopened.list() == []
     reopened.close()
 
 
-def test_a_store_newer_than_the_code_is_refused(tmp_path):
-    url = "sqlite:///%s" % (tmp_path / "s.db")
-    store_mod.Store(url).close()
-    engine = sa.create_engine(url)
+def test_a_store_newer_than_the_code_is_refused(store_url):
+    store_mod.Store(store_url).close()
+    engine = sa.create_engine(store_url)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE tacker_rpc_schema SET version = 99"))
     engine.dispose()
     with pytest.raises(exceptions.StoreError, match="version 99"):
-        store_mod.Store(url)
+        store_mod.Store(store_url)
 
 
-def test_reading_a_store_without_schema_is_refused(tmp_path):
-    url = "sqlite:///%s" % (tmp_path / "empty.db")
+def test_reading_a_store_without_schema_is_refused(store_url):
     with pytest.raises(exceptions.StoreError, match="no request store"):
-        store_mod.Store(url, upgrade=False)
+        store_mod.Store(store_url, upgrade=False)
 
 
 def test_migrations_run_in_order_from_the_recorded_version(
-        tmp_path, monkeypatch):
-    url = "sqlite:///%s" % (tmp_path / "s.db")
-    store_mod.Store(url).close()
+        store_url, monkeypatch):
+    store_mod.Store(store_url).close()
     ran = []
+    following = store_mod.SCHEMA_VERSION + 1
 
-    def version_2(conn):
-        ran.append(2)
+    def next_version(conn):
+        ran.append(following)
         conn.execute(sa.text(
             "ALTER TABLE tacker_rpc_requests ADD COLUMN note TEXT"))
 
     monkeypatch.setattr(store_mod, "_MIGRATIONS",
-                        store_mod._MIGRATIONS + (version_2,))
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
-    store_mod.Store(url).close()
-    store_mod.Store(url).close()
-    assert ran == [2]
-    assert _version(url) == 2
+                        store_mod._MIGRATIONS + (next_version,))
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", following)
+    store_mod.Store(store_url).close()
+    store_mod.Store(store_url).close()
+    assert ran == [following]
+    assert _version(store_url) == following
 
 
 def test_a_bad_url_is_named(tmp_path):
@@ -270,3 +375,45 @@ def test_a_bad_url_is_named(tmp_path):
         store_mod.Store("sqlite:///%s/missing/s.db" % tmp_path)
     with pytest.raises(exceptions.StoreError, match="database driver"):
         store_mod.Store("mysql+nosuchdriver://u:p@127.0.0.1/db")
+
+
+def version_1_store(url, monkeypatch):
+    """Make the store at ``url`` as version 1 left it, with two requests
+    of CertRequest on "replies": request-0 (db0, sent) and request-1
+    (db1, answered)."""
+    with monkeypatch.context() as version_1:
+        version_1.setattr(store_mod, "_MIGRATIONS",
+                          store_mod._MIGRATIONS[:1])
+        version_1.setattr(store_mod, "SCHEMA_VERSION", 1)
+        store_mod.Store(url).close()
+    engine = sa.create_engine(url)
+    now = store_mod.utcnow()
+    with engine.begin() as conn:
+        for n, state in enumerate([store_mod.SENT, store_mod.ANSWERED]):
+            conn.execute(store_mod._requests.insert().values(
+                id="request-%d" % n, reply_topic="replies",
+                responder_topic="ca", kind="CertRequest", state=state,
+                revision=1, fields='{"common_name": "db%d"}' % n,
+                response='{"cert": "c%d"}' % n if n else None,
+                deliveries=n, created_at=now, updated_at=now))
+    engine.dispose()
+
+
+def test_a_version_1_store_is_upgraded_and_its_requests_matched(
+        store_url, monkeypatch):
+    version_1_store(store_url, monkeypatch)
+    upgraded = store_mod.Store(store_url)
+    try:
+        assert _version(store_url) == store_mod.SCHEMA_VERSION == 2
+        row, action = upgraded.create_or_update(
+            "CertRequest", "replies", "ca", {"common_name": "db0"},
+            {"common_name": "db0"})
+        assert (row["id"], action) == ("request-0", "resend")
+        assert upgraded.first_match(
+            "replies", "CertRequest", {"common_name": "db1"},
+            store_mod.DONE)["response"] == {"cert": "c1"}
+        new(upgraded, common_name="db2")
+        assert [r["fields"]["common_name"] for r in upgraded.list()] == [
+            "db0", "db1", "db2"]
+    finally:
+        upgraded.close()
