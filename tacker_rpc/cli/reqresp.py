@@ -6,7 +6,6 @@ import os
 
 from tacker_rpc import exceptions
 from tacker_rpc.cli import common
-from tacker_rpc.reqresp import requester
 from tacker_rpc.reqresp import store
 
 COLUMNS = ("id", "kind", "state", "revision", "fields", "answered_by",
@@ -29,9 +28,9 @@ def register(subparsers):
                     "in its store, oldest first, with their responses "
                     "(--format json).")
     parser.add_argument("--store", metavar="URL",
-                        default=requester.DEFAULT_STORE_URL,
+                        default=store.DEFAULT_STORE_URL,
                         help="SQLAlchemy URL of the store (default: %s)"
-                             % requester.DEFAULT_STORE_URL)
+                             % store.DEFAULT_STORE_URL)
     parser.add_argument("--topic", metavar="REPLY_TOPIC",
                         help="the requester's reply topic (default: all)")
     parser.add_argument("--state", choices=sorted(STATES),

@@ -21,8 +21,9 @@ store_url=...).start()``, then ``send(ctxt, common_name="db1")``,
 ``create_or_update(ctxt, match_fields=[...], ...)``, ``pending()``,
 ``responses()``, ``response_by(common_name="db1")``, ``get(id)``,
 ``request.wait(timeout)``, ``on_response(fn)``, ``on_all_answered(fn)``.
-Responder side: ``Responder("ca", {CertRequest: handler}).start()``; the
-handler answers with ``request.respond(key=..., cert=...)``, now or later.
+Responder side: ``Responder("ca", {CertRequest: handler},
+store_url=...).start()``; the handler answers with
+``request.respond(key=..., cert=...)``, now or later (``unanswered()``).
 
 What a caller may rely on:
 
@@ -38,6 +39,13 @@ What a caller may rely on:
 * A response is applied once per revision: duplicates are counted and
   ignored, responses to an older revision or an expired request are
   ignored, callbacks run once, in the process that applied the response.
+* A request is handed to its responder's handler once: the responder
+  records in its own store what it received and answered, so a copy (sent
+  again, or redelivered) that comes after the handler returned is not
+  handed to it again, and a copy of an answered request gets the recorded
+  answer again. Only a request whose handler was running when its process
+  died comes to a handler again. ``Responder.unanswered()`` lists the
+  requests whose handlers returned without answering, after a restart too.
 * Requests and responses survive a restart of either side: the requester's
   records are in its store (:mod:`.store`, any SQLAlchemy URL, shared by
   the service's processes), responses wait in the reply topic's queue
@@ -54,9 +62,9 @@ What a caller may rely on:
 from tacker_rpc.fields import Field
 from tacker_rpc.reqresp.declare import Request
 from tacker_rpc.reqresp.declare import Response
-from tacker_rpc.reqresp.requester import DEFAULT_STORE_URL
 from tacker_rpc.reqresp.requester import Requester
 from tacker_rpc.reqresp.responder import Responder
+from tacker_rpc.reqresp.store import DEFAULT_STORE_URL
 
 __all__ = ["DEFAULT_STORE_URL", "Field", "Request", "Requester", "Response",
            "Responder"]

@@ -12,11 +12,6 @@ from tacker_rpc.reqresp import wire
 
 LOG = logging.getLogger(__name__)
 
-#: The store of a requester given no URL: an SQLite file in the current
-#: directory.
-DEFAULT_STORE_URL = "sqlite:///tacker_rpc_requests.sqlite"
-
-
 class Requester(wire.Side):
     """Sends requests of ``request_class`` to ``responder_topic`` and takes
     their responses from ``reply_topic``.
@@ -27,7 +22,7 @@ class Requester(wire.Side):
         of the service (they share its queue and the store), different for
         each requester of a store.
     :param store_url: SQLAlchemy URL of the store
-        (:data:`DEFAULT_STORE_URL` when None).
+        (:data:`~tacker_rpc.reqresp.store.DEFAULT_STORE_URL` when None).
     :param conf: the configuration naming the broker (the one given to
         ``rpc.init`` when None).
     :param poll_interval: seconds between looks at the store by
@@ -45,7 +40,7 @@ class Requester(wire.Side):
         self.kind = request_class.KIND
         self.responder_topic = responder_topic
         self.reply_topic = reply_topic
-        self.store_url = store_url or DEFAULT_STORE_URL
+        self.store_url = store_url or store_mod.DEFAULT_STORE_URL
         self.poll_interval = poll_interval
         self.identity = "%s:%d" % (socket.gethostname(), os.getpid())
         self._store = None

@@ -3,6 +3,7 @@
 import logging
 
 from tacker_rpc import exceptions
+from tacker_rpc.reqresp import store as store_mod
 from tacker_rpc.reqresp import wire
 
 LOG = logging.getLogger(__name__)
@@ -16,6 +17,11 @@ class Responder(wire.Side):
     :param handlers: ``{RequestClass: handler}``; more with :meth:`handle`.
     :param conf: the configuration naming the broker (the one given to
         ``rpc.init`` when None).
+    :param store_url: SQLAlchemy URL of the store where the responder
+        records what it received and answered
+        (:data:`~tacker_rpc.reqresp.store.DEFAULT_STORE_URL` when None):
+        the same database as its requesters' may serve, and the processes
+        of one responder share it.
 
     A handler is called as ``handler(request)`` with the request's fields
     checked, on one of the listener's threads. It answers with
@@ -27,18 +33,28 @@ class Responder(wire.Side):
 
     A request may come more than once (sent again by ``create_or_update``
     or ``resend_pending``, or redelivered): same ``id`` and ``revision``.
-    The requester applies one response per revision and ignores the rest,
-    so answering twice is harmless; a handler whose work must not be done
-    twice keys it by ``request.id``.
+    It is recognised by its id (:meth:`~tacker_rpc.reqresp.store.Store.
+    receive`): once its handler has returned, a copy is not handed to the
+    handler again; a copy of an answered request gets the recorded answer
+    again. A copy of an older revision is dropped. Only a request whose
+    handler had not returned when its process died is handled twice (and
+    a copy delivered, to another process of the responder, while the
+    first handler runs): a handler whose work must never be done twice
+    keys it by ``request.id``.
+
+    After a restart, :meth:`unanswered` lists the requests whose handlers
+    returned without answering, to answer them.
 
     A request whose fields do not check, whose kind has no handler, or
     whose handler raises, is failed with a text saying why: the requester
     learns it, the responder keeps serving.
     """
 
-    def __init__(self, topic, handlers=None, conf=None):
+    def __init__(self, topic, handlers=None, conf=None, store_url=None):
         super().__init__(conf, topic)
         self.topic = topic
+        self.store_url = store_url or store_mod.DEFAULT_STORE_URL
+        self._store = None
         self._handlers = {}
         for request_class, handler in (handlers or {}).items():
             self.handle(request_class, handler)
@@ -52,10 +68,31 @@ class Responder(wire.Side):
         return handler
 
     def start(self):
-        """Connect, and start taking requests (those queued while no
-        responder ran first)."""
+        """Open the store, connect, and start taking requests (those
+        queued while no responder ran first)."""
+        self._db()
         self.listen(self.topic, wire.REQUEST_EVENT, self._receive)
         return self
+
+    def stop(self):
+        super().stop()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def unanswered(self):
+        """The requests received whose handlers returned without
+        answering them, oldest first, ready to :meth:`Request.respond`
+        (of every kind this responder handles)."""
+        return [self._request(row["kind"], row)
+                for row in self._db().unanswered(self.topic)
+                if row["kind"] in self._handlers]
+
+    def forget_answered(self, older_than):
+        """Delete the records of requests answered more than
+        ``older_than`` seconds ago; returns how many. Requesters do not
+        resend an answered request, so a day or more is safe."""
+        return self._db().forget_answered(self.topic, older_than)
 
     def restore(self, stored):
         """A request to answer from what ``request.to_dict()`` returned.
@@ -66,22 +103,31 @@ class Responder(wire.Side):
         kind = stored.get("kind")
         if kind is None and len(self._handlers) == 1:
             (kind,) = self._handlers
-        try:
-            request_class, _ = self._handlers[kind]
-        except KeyError:
+        if kind not in self._handlers:
             raise exceptions.InvalidArguments(
                 "no handler for requests of kind %r on topic %r"
                 % (kind, self.topic), field="kind")
-        return request_class(stored["id"], stored.get("fields") or {},
+        return self._request(kind, stored)
+
+    def send_response(self, request, fields, error=None):
+        """Record and send the response to ``request`` (what
+        ``request.respond`` and ``request.fail`` do)."""
+        self._db().responded(self.topic, _record_of(request), fields, error)
+        self._answer(request.KIND, request.id, request.revision,
+                     request.reply_topic, fields, error)
+
+    def _request(self, kind, stored):
+        request_class, _ = self._handlers[kind]
+        return request_class(stored.get("id") or stored["request_id"],
+                             stored.get("fields") or {},
                              stored["reply_topic"],
                              revision=stored.get("revision"),
                              state="received", owner=self)
 
-    def send_response(self, request, fields, error=None):
-        """Send the response to ``request`` (what ``request.respond`` and
-        ``request.fail`` do)."""
-        self._answer(request.KIND, request.id, request.revision,
-                     request.reply_topic, fields, error)
+    def _db(self):
+        if self._store is None:
+            self._store = store_mod.Store(self.store_url)
+        return self._store
 
     def _answer(self, kind, request_id, revision, reply_topic, fields,
                 error):
@@ -106,13 +152,20 @@ class Responder(wire.Side):
                          % (kind, self.topic))
             return
         request_class, handler = entry
-        fields = payload.get("fields") or {}
-        request = request_class(request_id, fields, reply_topic,
-                                revision=payload.get("revision"),
-                                state="received", owner=self)
+        verdict, row = self._db().receive(self.topic, payload)
+        if verdict == store_mod.ANSWER_AGAIN:
+            LOG.info("%s %s came again: answered again", kind, request_id)
+            self._answer(kind, request_id, row["revision"], reply_topic,
+                         row["response"], row["error"])
+            return
+        if verdict != store_mod.HANDLE:
+            LOG.info("%s %s came again (%s): dropped", kind, request_id,
+                     verdict)
+            return
+        request = self._request(kind, payload)
         request.context = ctxt
         try:
-            request.fields = request_class.complete(fields)
+            request.fields = request_class.complete(request.fields)
         except exceptions.InvalidArguments as exc:
             request.fail("InvalidArguments: %s" % exc)
             return
@@ -121,4 +174,13 @@ class Responder(wire.Side):
         except Exception as exc:
             LOG.exception("handler of %s %s failed", kind, request_id)
             request.fail("%s: %s" % (type(exc).__name__, exc))
+            return
+        self._db().handled(self.topic, _record_of(request))
+
+
+def _record_of(request):
+    """What the store records of a request."""
+    return {"id": request.id, "kind": request.KIND,
+            "revision": request.revision, "reply_topic": request.reply_topic,
+            "fields": request.fields}
 

@@ -1,4 +1,5 @@
-"""Where a requester records its requests: a database named by URL.
+"""Where a requester records its requests, and a responder what it
+received and answered: a database named by URL.
 
 Any SQLAlchemy URL works: ``sqlite:////var/lib/svc/requests.sqlite`` (the
 embedded default: a file), or the service's own MySQL or PostgreSQL
@@ -28,7 +29,8 @@ first.
 The schema is created and upgraded when a :class:`Store` is opened: table
 ``tacker_rpc_schema`` holds the version of this component, and each
 version's migration runs once, in order (version 2 adds the lock and
-index tables and indexes the requests already there). A store newer than
+index tables and indexes the requests already there; version 3 the
+responders' table ``tacker_rpc_received_requests``). A store newer than
 this code is refused (:class:`~tacker_rpc.exceptions.StoreError`).
 
 The state machine of a request (:data:`TRANSITIONS`)::
@@ -41,6 +43,11 @@ The state machine of a request (:data:`TRANSITIONS`)::
 A response names the revision it answers; one for an older revision is
 stale and ignored, one for a request already answered is a duplicate:
 counted in ``deliveries``, not applied again.
+
+On the responder's side, a request is recorded (state ``received``) when
+its handler returns, and ``answered`` or ``failed`` with the answer when
+it is answered; :meth:`Store.receive` tells what to do with a request
+delivered again (see :class:`~tacker_rpc.reqresp.Responder`).
 """
 
 import datetime
@@ -53,6 +60,7 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import mysql
 
 from tacker_rpc import exceptions
 
@@ -81,6 +89,16 @@ TRANSITIONS = {
     EXPIRED: {"update": CREATED},
 }
 
+#: The states of a request a responder received: its handler returned, and
+#: it was not answered yet; or it was answered (ANSWERED or FAILED).
+RECEIVED = "received"
+
+#: What :meth:`Store.receive` says of a request delivered to a responder.
+HANDLE = "handle"
+IN_HAND = "in hand"
+ANSWER_AGAIN = "answer again"
+OLDER = "older"
+
 #: What :meth:`Store.answer` did with a response.
 APPLIED = "applied"
 DUPLICATE = "duplicate"
@@ -88,6 +106,10 @@ STALE = "stale"
 UNKNOWN = "unknown"
 
 COMPONENT = "tacker_rpc.reqresp"
+
+#: The store of a requester or responder given no URL: an SQLite file in
+#: the current directory.
+DEFAULT_STORE_URL = "sqlite:///tacker_rpc_requests.sqlite"
 
 _metadata = sa.MetaData()
 
@@ -134,6 +156,29 @@ _fields = sa.Table(
     sa.Index("tacker_rpc_request_fields_by_request", "request_id"))
 
 
+#: Times with microseconds on MySQL too (its DATETIME keeps whole seconds).
+_TIME = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
+
+#: What responders received, one row per topic and request: its latest
+#: revision, and the answer once sent, so that a request delivered again
+#: is recognised (:meth:`Store.receive`).
+_received = sa.Table(
+    "tacker_rpc_received_requests", _metadata,
+    sa.Column("topic", sa.String(255), primary_key=True),
+    sa.Column("request_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(255), nullable=False),
+    sa.Column("revision", sa.Integer),
+    sa.Column("reply_topic", sa.String(255), nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("response", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("deliveries", sa.Integer, nullable=False),
+    sa.Column("received_at", _TIME, nullable=False),
+    sa.Column("answered_at", _TIME),
+    sa.Index("tacker_rpc_received_requests_by_state", "topic", "state"))
+
+
 def _create_version_1(conn):
     _requests.create(conn)
 
@@ -160,9 +205,14 @@ def _index_fields_version_2(conn):
             row.id, row.reply_topic, row.kind, json.loads(row.fields))])
 
 
+def _record_received_version_3(conn):
+    _received.create(conn, checkfirst=True)
+
+
 #: Migration N+1 brings the schema from version N to N+1. A later version
 #: appends a function; none is ever changed once released.
-_MIGRATIONS = (_create_version_1, _index_fields_version_2)
+_MIGRATIONS = (_create_version_1, _index_fields_version_2,
+               _record_received_version_3)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 #: Attempts at a transaction the database broke off to resolve a deadlock
@@ -273,6 +323,65 @@ class Store:
                 _requests.c.reply_topic == reply_topic,
                 _requests.c.kind == kind,
                 _requests.c.state.in_(states))).scalar()
+
+    # The responder's side.
+
+    def receive(self, topic, request):
+        """What to do with ``request`` (a dict: ``id``, ``kind``,
+        ``revision``, ``reply_topic``, ``fields``) delivered on ``topic``;
+        returns ``(verdict, row)``, ``row`` the record when there is one:
+
+        * :data:`HANDLE`: not seen, or a newer revision: hand it to its
+          handler (:meth:`handled` records it once the handler returned);
+        * :data:`IN_HAND`: its handler returned and it is not answered
+          yet: the handler has it;
+        * :data:`ANSWER_AGAIN`: answered: send the recorded answer again
+          (the first may be lost; the requester applies one);
+        * :data:`OLDER`: a revision older than the one recorded.
+
+        A delivery that is not handled is counted in ``deliveries``. The
+        record is written when the handler returns, so a request whose
+        handler was running when its process died is handled again (and
+        so is a copy delivered, to another process sharing the store,
+        while the first handler runs).
+        """
+        return self._transaction(_receive, topic, request)
+
+    def handled(self, topic, request):
+        """Record that the handler of ``request`` (as for :meth:`receive`)
+        returned: state ``received``, unless it answered meanwhile."""
+        self._recording(_handled, topic, request)
+
+    def responded(self, topic, request, response, error):
+        """Record the answer to ``request`` (as for :meth:`receive`):
+        ``response`` (a dict) or ``error`` (a text). An answer to a
+        revision older than the recorded one is not recorded."""
+        self._recording(_responded, topic, request, response, error)
+
+    def unanswered(self, topic):
+        """The requests received on ``topic`` whose handlers returned
+        without answering them, oldest first: rows of
+        ``tacker_rpc_received_requests``, ``fields`` decoded."""
+        with self.engine.connect() as conn:
+            return [_loaded(dict(row._mapping)) for row in conn.execute(
+                sa.select(_received).where(
+                    _received.c.topic == topic,
+                    _received.c.state == RECEIVED).order_by(
+                        _received.c.received_at, _received.c.request_id))]
+
+    def forget_answered(self, topic, older_than):
+        """Delete the records of requests answered more than
+        ``older_than`` seconds ago; returns how many. A copy of one of
+        them delivered later is handled again."""
+        return self._transaction(_forget_answered, topic, older_than)
+
+    def _recording(self, work, *args):
+        """``work`` inserts a row when there is none: of two processes
+        inserting one at once, the second runs again and updates it."""
+        try:
+            self._transaction(work, *args)
+        except sa.exc.IntegrityError:
+            self._transaction(work, *args)
 
     def _transaction(self, work, *args):
         """``work(conn, *args)`` in one transaction, run again (up to
@@ -392,6 +501,80 @@ def _expire(conn, reply_topic, kind, older_than):
             _requests.c.state.in_(PENDING)).values(
                 state=row["state"], updated_at=utcnow()))
     return rows
+
+
+def _received_row(conn, topic, request_id):
+    row = conn.execute(sa.select(_received).where(
+        _received.c.topic == topic,
+        _received.c.request_id == request_id).with_for_update()).first()
+    return None if row is None else _loaded(dict(row._mapping))
+
+
+def _is_older(revision, recorded):
+    return None not in (revision, recorded) and revision < recorded
+
+
+def _receive(conn, topic, request):
+    row = _received_row(conn, topic, request["id"])
+    if row is None or (
+            None not in (request.get("revision"), row["revision"])
+            and request["revision"] > row["revision"]):
+        return HANDLE, row
+    verdict = (OLDER if _is_older(request.get("revision"), row["revision"])
+               else ANSWER_AGAIN if row["state"] in DONE else IN_HAND)
+    conn.execute(_received.update().where(
+        _received.c.topic == topic,
+        _received.c.request_id == request["id"]).values(
+            deliveries=_received.c.deliveries + 1))
+    return verdict, row
+
+
+def _record(conn, topic, request, row, **values):
+    """Insert or replace the record of ``request`` with ``values``; a new
+    revision starts afresh (no revision: the recorded one)."""
+    revision = request.get("revision")
+    if row is None or revision not in (None, row["revision"]):
+        values = dict({"kind": request["kind"], "revision": revision,
+                       "reply_topic": request["reply_topic"],
+                       "fields": json.dumps(request.get("fields") or {}),
+                       "deliveries": 1, "received_at": utcnow(),
+                       "response": None, "error": None,
+                       "answered_at": None}, **values)
+    if row is None:
+        conn.execute(_received.insert().values(
+            topic=topic, request_id=request["id"], **values))
+        return
+    conn.execute(_received.update().where(
+        _received.c.topic == topic,
+        _received.c.request_id == request["id"]).values(**values))
+
+
+def _handled(conn, topic, request):
+    row = _received_row(conn, topic, request["id"])
+    if row is not None and (
+            _is_older(request.get("revision"), row["revision"])
+            or (row["revision"] == request.get("revision")
+                and row["state"] in DONE)):
+        return
+    _record(conn, topic, request, row, state=RECEIVED)
+
+
+def _responded(conn, topic, request, response, error):
+    row = _received_row(conn, topic, request["id"])
+    if row is not None and _is_older(request.get("revision"),
+                                     row["revision"]):
+        return
+    _record(conn, topic, request, row,
+            state=FAILED if error is not None else ANSWERED,
+            response=None if response is None else json.dumps(response),
+            error=error, answered_at=utcnow())
+
+
+def _forget_answered(conn, topic, older_than):
+    limit = utcnow() - datetime.timedelta(seconds=older_than)
+    return conn.execute(_received.delete().where(
+        _received.c.topic == topic, _received.c.state.in_(DONE),
+        _received.c.answered_at < limit)).rowcount
 
 
 def _deadlocked(exc):

@@ -60,16 +60,16 @@ def certificate_for(fields):
 class CertificateAuthority:
     def __init__(self, args):
         self.args = args
-        self.responder = reqresp.Responder(args.topic,
-                                           {CertRequest: self.receive})
+        self.responder = reqresp.Responder(
+            args.topic, {CertRequest: self.receive},
+            store_url="sqlite:///%s" % os.path.join(args.dir, "responder.db"))
         self.received_path = os.path.join(args.dir, "received.jsonl")
         self.answered_path = os.path.join(args.dir, "answered")
         self.lock = threading.Lock()
-        self.waiting = [json.loads(line) for line in _lines(
-            self.received_path)]
-        answered = set(_lines(self.answered_path))
-        self.waiting = [r for r in self.waiting if
-                        "%s/%s" % (r["id"], r["revision"]) not in answered]
+        # What an earlier run of this responder received and left
+        # unanswered, from the responder's store.
+        self.waiting = [request.to_dict()
+                        for request in self.responder.unanswered()]
         self.wake = threading.Event()
 
     def receive(self, request):

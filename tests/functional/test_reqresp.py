@@ -181,6 +181,48 @@ def test_responder_restarted_before_answering(scenario, rpc_conf):
         assert requester.pending() == []
 
 
+def test_requests_resent_to_a_restarted_responder_are_not_handled_again(
+        scenario, rpc_conf):
+    """The responder's handler returned for 10 requests without answering;
+    SIGKILLed and restarted, it finds them in its store, and the copies
+    the requester sends again are recognised, not handed to the handler:
+    each request is received once and answered once."""
+    scenario.responder("--hold")
+    responder_store = "sqlite:///%s" % (scenario.dir / "responder.db")
+    with reqresp.Requester(CertRequest, scenario.topic,
+                           scenario.reply_topic,
+                           store_url=scenario.store_url) as requester:
+        requests = [requester.send({}, common_name="db-%d" % n)
+                    for n in range(10)]
+        eventually(lambda: len(_unanswered(responder_store,
+                                           scenario.topic)) == 10,
+                   "the responder recorded 10 requests in hand")
+        scenario.processes[0].kill()
+        scenario.responder("--hold")
+        assert len(requester.resend_pending({})) == 10
+        eventually(lambda: sum(row["deliveries"] for row in _unanswered(
+            responder_store, scenario.topic)) == 20,
+                   "the 10 copies reached the restarted responder")
+        scenario.go()
+        for request in requests:
+            assert request.wait(DEADLINE).fields == certificate_for(
+                request.fields)
+        assert [row["deliveries"] for row in scenario.rows()] == [1] * 10
+    assert sorted(r["id"] for r in scenario.received()) == sorted(
+        r.id for r in requests)
+
+
+def _unanswered(url, topic):
+    try:
+        store = store_mod.Store(url, upgrade=False)
+    except Exception:
+        return []  # not created yet
+    try:
+        return store.unanswered(topic)
+    finally:
+        store.close()
+
+
 def test_create_or_update_does_not_duplicate(scenario, rpc_conf):
     scenario.responder()
     with reqresp.Requester(CertRequest, scenario.topic,

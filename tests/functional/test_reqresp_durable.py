@@ -242,7 +242,7 @@ def test_a_request_pending_in_the_first_versions_queue_is_resent(
         "reply_topic": reply_topic, "fields": row["fields"]})
     conf = make_conf(broker_url)
     with reqresp.Responder(topic, {CertRequest: lambda r: r.respond(
-            **certificate_for(r.fields))}, conf=conf), \
+            **certificate_for(r.fields))}, conf=conf, store_url=store_url), \
             reqresp.Requester(CertRequest, topic, reply_topic, conf=conf,
                               store_url=store_url) as requester:
         [resent] = requester.resend_pending({})

@@ -33,7 +33,8 @@ def pair(init_rpc, tmp_path):
 
     def make(handlers=None, store="requests.db"):
         responder = reqresp.Responder(
-            "ca", handlers if handlers is not None else {CertRequest: issue})
+            "ca", handlers if handlers is not None else {CertRequest: issue},
+            store_url="sqlite:///%s" % (tmp_path / "responder.db"))
         requester = reqresp.Requester(
             CertRequest, "ca", "ca-replies",
             store_url="sqlite:///%s" % (tmp_path / store),
@@ -173,13 +174,15 @@ def test_a_handler_may_answer_later_from_another_thread(pair):
     assert request.wait(WAIT).key == "key-db1"
 
 
-def test_a_stored_request_is_answered_by_another_responder(pair):
+def test_a_stored_request_is_answered_by_another_responder(pair, tmp_path):
     """A responder that restarted answers from what it stored."""
     stored = []
     requester, _ = pair({CertRequest: lambda r: stored.append(r.to_dict())})
     request = requester.send({}, common_name="db1")
     wait_until(lambda: stored, WAIT)
-    restarted = reqresp.Responder("ca", {CertRequest: issue})
+    restarted = reqresp.Responder(
+        "ca", {CertRequest: issue},
+        store_url="sqlite:///%s" % (tmp_path / "elsewhere.db"))
     try:
         restored = restarted.restore(
             {"id": stored[0]["id"], "reply_topic": stored[0]["reply_topic"]})
@@ -266,17 +269,90 @@ def test_expired_requests_ignore_late_responses(pair, monkeypatch):
     assert requester.get(request.id).state == store_mod.EXPIRED
 
 
-def test_resend_pending_sends_the_same_revision_again(pair):
+def responder_record(tmp_path, request_id):
+    """The responder's record of a request (the pair's responder store)."""
+    store = store_mod.Store("sqlite:///%s" % (tmp_path / "responder.db"))
+    try:
+        with store.engine.connect() as conn:
+            row = conn.execute(store_mod._received.select().where(
+                store_mod._received.c.request_id == request_id)).first()
+        return None if row is None else row._asdict()
+    finally:
+        store.close()
+
+
+def test_a_resent_request_is_recognised_and_not_handled_again(pair,
+                                                              tmp_path):
     received = []
     requester, _ = pair({CertRequest: received.append})
     request = requester.send({}, common_name="db1")
     assert [r.id for r in requester.resend_pending({}, older_than=3600)] \
         == []
+    wait_until(lambda: responder_record(tmp_path, request.id), WAIT)
     assert [r.id for r in requester.resend_pending({})] == [request.id]
-    wait_until(lambda: len(received) == 2, WAIT)
+    wait_until(lambda: responder_record(tmp_path, request.id)[
+        "deliveries"] == 2, WAIT)
+    assert [(r.id, r.revision) for r in received] == [(request.id, 1)]
     issue(received[0])
+    assert request.wait(WAIT).key == "key-db1"
+
+
+def test_a_copy_of_an_answered_request_gets_the_same_answer(pair, tmp_path):
+    received = []
+
+    def answer_once(request):
+        received.append(request)
+        issue(request)
+    requester, _ = pair({CertRequest: answer_once})
+    request = requester.send({}, common_name="db1")
     request.wait(WAIT)
-    assert [(r.id, r.revision) for r in received] == [(request.id, 1)] * 2
+    # The same request comes again (a redelivery): same id and revision.
+    requester._send_row({}, requester._db().get(request.id))
+    wait_until(lambda: requester.get(request.id).record["deliveries"] == 2,
+               WAIT)
+    assert len(received) == 1
+    assert responder_record(tmp_path, request.id)["deliveries"] == 2
+
+
+def test_a_copy_of_an_older_revision_is_dropped(pair, tmp_path):
+    received = []
+    requester, responder = pair({CertRequest: received.append})
+    first = requester.create_or_update({}, ["common_name"],
+                                       common_name="db1")
+    wait_until(lambda: len(received) == 1, WAIT)
+    second = requester.create_or_update({}, ["common_name"],
+                                        common_name="db1", sans=["x"])
+    assert (second.id, second.revision) == (first.id, 2)
+    wait_until(lambda: len(received) == 2, WAIT)
+    responder._receive({}, {"kind": CertRequest.KIND, "id": first.id,
+                            "revision": 1, "reply_topic": "ca-replies",
+                            "fields": first.fields})
+    assert [r.revision for r in received] == [1, 2]
+    assert responder_record(tmp_path, first.id)["revision"] == 2
+
+
+def test_unanswered_requests_are_listed_after_a_restart(pair, tmp_path):
+    requester, responder = pair({CertRequest: lambda request: None})
+    requests = [requester.send({}, common_name=name)
+                for name in ("db1", "db2")]
+    wait_until(lambda: len(responder.unanswered()) == 2, WAIT)
+    responder.stop()
+    restarted = reqresp.Responder(
+        "ca", {CertRequest: issue},
+        store_url="sqlite:///%s" % (tmp_path / "responder.db"))
+    try:
+        left = restarted.unanswered()
+        assert [(r.id, r.fields) for r in left] == [
+            (r.id, r.fields) for r in requests]
+        for request in left:
+            issue(request)
+        assert [r.wait(WAIT).key for r in requests] == ["key-db1",
+                                                        "key-db2"]
+        assert restarted.unanswered() == []
+        assert restarted.forget_answered(older_than=3600) == 0
+        assert restarted.forget_answered(older_than=0) == 2
+    finally:
+        restarted.stop()
 
 
 def test_duplicate_responses_are_applied_once(pair):

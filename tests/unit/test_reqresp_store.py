@@ -404,7 +404,8 @@ def test_a_version_1_store_is_upgraded_and_its_requests_matched(
     version_1_store(store_url, monkeypatch)
     upgraded = store_mod.Store(store_url)
     try:
-        assert _version(store_url) == store_mod.SCHEMA_VERSION == 2
+        assert _version(store_url) == store_mod.SCHEMA_VERSION == 3
+        assert upgraded.unanswered("ca") == []
         row, action = upgraded.create_or_update(
             "CertRequest", "replies", "ca", {"common_name": "db0"},
             {"common_name": "db0"})
@@ -417,3 +418,73 @@ def test_a_version_1_store_is_upgraded_and_its_requests_matched(
             "db0", "db1", "db2"]
     finally:
         upgraded.close()
+
+
+# What a responder records.
+
+def delivered(revision=1, request_id="r-1", **fields):
+    return {"id": request_id, "kind": "CertRequest", "revision": revision,
+            "reply_topic": "replies",
+            "fields": fields or {"common_name": "db1"}}
+
+
+def test_a_request_not_seen_is_handled_and_recorded_when_its_handler_returns(
+        store):
+    assert store.receive("ca", delivered()) == (store_mod.HANDLE, None)
+    assert store.unanswered("ca") == []
+    store.handled("ca", delivered())
+    [row] = store.unanswered("ca")
+    assert (row["request_id"], row["revision"], row["state"],
+            row["fields"], row["deliveries"]) == (
+        "r-1", 1, store_mod.RECEIVED, {"common_name": "db1"}, 1)
+    assert store.unanswered("elsewhere") == []
+
+
+def test_a_copy_of_a_request_in_hand_is_not_handled_again(store):
+    store.handled("ca", delivered())
+    verdict, row = store.receive("ca", delivered())
+    assert verdict == store_mod.IN_HAND
+    assert store.unanswered("ca")[0]["deliveries"] == 2
+
+
+def test_a_copy_of_an_answered_request_is_answered_again(store):
+    store.responded("ca", delivered(), {"key": "k"}, None)
+    store.handled("ca", delivered())  # after respond(): stays answered
+    verdict, row = store.receive("ca", delivered())
+    assert (verdict, row["state"], row["response"], row["error"]) == (
+        store_mod.ANSWER_AGAIN, store_mod.ANSWERED, {"key": "k"}, None)
+    store.responded("ca", delivered(request_id="r-2"), None, "no CA")
+    verdict, row = store.receive("ca", delivered(request_id="r-2"))
+    assert (verdict, row["state"], row["error"]) == (
+        store_mod.ANSWER_AGAIN, store_mod.FAILED, "no CA")
+    assert store.unanswered("ca") == []
+
+
+def test_a_newer_revision_is_handled_and_an_older_one_dropped(store):
+    store.responded("ca", delivered(), {"key": "k"}, None)
+    newer = delivered(revision=2, common_name="db1", sans=["x"])
+    assert store.receive("ca", newer)[0] == store_mod.HANDLE
+    store.handled("ca", newer)
+    [row] = store.unanswered("ca")
+    assert (row["revision"], row["fields"], row["response"]) == (
+        2, newer["fields"], None)
+    assert store.receive("ca", delivered())[0] == store_mod.OLDER
+    store.responded("ca", delivered(), {"key": "old"}, None)
+    assert store.unanswered("ca")[0]["revision"] == 2
+
+
+def test_a_request_restored_without_revision_answers_the_current_one(store):
+    store.handled("ca", delivered(revision=3))
+    store.responded("ca", delivered(revision=None), {"key": "k"}, None)
+    verdict, row = store.receive("ca", delivered(revision=3))
+    assert (verdict, row["revision"], row["response"]) == (
+        store_mod.ANSWER_AGAIN, 3, {"key": "k"})
+
+
+def test_answered_records_are_forgotten_when_old_enough(store):
+    store.responded("ca", delivered(), {"key": "k"}, None)
+    store.handled("ca", delivered(request_id="r-2"))
+    assert store.forget_answered("ca", older_than=3600) == 0
+    assert store.forget_answered("ca", older_than=0) == 1
+    assert store.receive("ca", delivered())[0] == store_mod.HANDLE
+    assert [row["request_id"] for row in store.unanswered("ca")] == ["r-2"]

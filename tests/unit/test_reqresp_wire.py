@@ -106,7 +106,8 @@ def test_requests_and_responses_travel_on_the_derived_transport(tmp_path):
     on the reqresp exchange (in-memory transport)."""
     service = make_conf(MEMORY_URL, control_exchange="nova")
     with reqresp.Responder("ca", {CertRequest: lambda r: r.respond(
-            **certificate_for(r.fields))}, conf=service), \
+            **certificate_for(r.fields))}, conf=service,
+            store_url="sqlite:///%s" % (tmp_path / "responder.db")), \
             reqresp.Requester(CertRequest, "ca", "ca-replies", conf=service,
                               store_url="sqlite:///%s" % (tmp_path / "r.db"),
                               poll_interval=0.05) as requester:
@@ -119,6 +120,8 @@ def test_requests_and_responses_travel_on_the_derived_transport(tmp_path):
 
 def test_a_side_looks_for_its_stop_often(tmp_path, monkeypatch):
     monkeypatch.setattr(stopping, "STOP_CHECK_INTERVAL", 0.01)
-    with reqresp.Responder("ca", {}, conf=make_conf(MEMORY_URL)) as side:
+    with reqresp.Responder(
+            "ca", {}, conf=make_conf(MEMORY_URL),
+            store_url="sqlite:///%s" % (tmp_path / "responder.db")) as side:
         poll_listener = side._listener.listener._poll_style_listener
         assert poll_listener.conn.connection._poll_timeout == 0.01
