@@ -406,8 +406,10 @@ TIMEOUTS = TimeoutTable()
 def get_backoff_snapshot():
     """The learned timeouts of this process, JSON-friendly.
 
-    :returns: a list, sorted by key, of one dict per method ever called
-        with backoff since the last :func:`tacker_rpc.rpc.cleanup`, with the
+    :returns: a list, sorted by key, of one dict per method called with
+        backoff since the last :func:`tacker_rpc.rpc.cleanup` and answered
+        or timed out at least once (a call ending otherwise, in a remote
+        exception say, is not counted), with the
         keys ``key`` (``"topic:namespace.method"``), ``topic``,
         ``namespace``, ``method``, ``timeout``, ``default_timeout``,
         ``latency`` and ``latency_variation`` (seconds, None until a
