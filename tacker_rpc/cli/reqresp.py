@@ -1,5 +1,5 @@
-"""``tacker-rpc requests``: a requester's long-running requests, from its
-store (no broker needed)."""
+"""``tacker-rpc requests``: a requester's long-running requests, or what a
+responder received (``--received``), from the store (no broker needed)."""
 
 import argparse
 import os
@@ -10,9 +10,15 @@ from tacker_rpc.reqresp import store
 
 COLUMNS = ("id", "kind", "state", "revision", "fields", "answered_by",
            "deliveries", "updated_at")
+RECEIVED_COLUMNS = ("request_id", "topic", "kind", "state", "revision",
+                    "fields", "reply_topic", "deliveries", "received_at")
 #: --state choices: a state, or "pending" / "done" for several.
 STATES = {"pending": store.PENDING, "done": store.DONE}
 STATES.update((state, (state,)) for state in store.TRANSITIONS)
+#: --state choices with --received.
+RECEIVED_STATES = {"done": store.DONE}
+RECEIVED_STATES.update((state, (state,))
+                       for state in (store.RECEIVED,) + store.DONE)
 
 
 def register(subparsers):
@@ -26,15 +32,25 @@ def register(subparsers):
         help="list a requester's pending and answered requests",
         description="List the long-running requests a requester recorded "
                     "in its store, oldest first, with their responses "
-                    "(--format json).")
+                    "(--format json); with --received, what responders "
+                    "recorded: the requests they received, in hand or "
+                    "answered.")
     parser.add_argument("--store", metavar="URL",
                         default=store.DEFAULT_STORE_URL,
                         help="SQLAlchemy URL of the store (default: %s)"
                              % store.DEFAULT_STORE_URL)
-    parser.add_argument("--topic", metavar="REPLY_TOPIC",
-                        help="the requester's reply topic (default: all)")
-    parser.add_argument("--state", choices=sorted(STATES),
-                        help="only requests in this state")
+    parser.add_argument("--topic", metavar="TOPIC",
+                        help="the requester's reply topic, or with "
+                             "--received the responder's topic "
+                             "(default: all)")
+    parser.add_argument("--received", action="store_true",
+                        help="list what responders received instead")
+    parser.add_argument("--state",
+                        choices=sorted(set(STATES) | set(RECEIVED_STATES)),
+                        help="only requests in this state (requester: %s; "
+                             "with --received: %s)" % (
+                                 ", ".join(sorted(STATES)),
+                                 ", ".join(sorted(RECEIVED_STATES))))
     parser.set_defaults(run=run)
 
 
@@ -47,9 +63,19 @@ def run(args, out):
         opened = store.Store(args.store, upgrade=False)
     except exceptions.StoreError as exc:
         raise common.CommandError(str(exc))
+    states, columns = (RECEIVED_STATES, RECEIVED_COLUMNS) if (
+        args.received) else (STATES, COLUMNS)
+    if args.state is not None and args.state not in states:
+        raise common.CommandError(
+            "--state %s is not a state of %s; choose from %s" % (
+                args.state, "--received" if args.received else "requests",
+                ", ".join(sorted(states))))
     try:
-        rows = opened.list(reply_topic=args.topic,
-                           states=STATES.get(args.state))
+        if args.received:
+            rows = opened.received(args.topic, states.get(args.state))
+        else:
+            rows = opened.list(reply_topic=args.topic,
+                               states=states.get(args.state))
     finally:
         opened.close()
     for row in rows:
@@ -57,4 +83,4 @@ def run(args, out):
             if hasattr(value, "isoformat"):
                 row[name] = value.isoformat(timespec="seconds") + "Z"
     out.result(rows, common.format_table(
-        COLUMNS, [[row[name] for name in COLUMNS] for row in rows]))
+        columns, [[row[name] for name in columns] for row in rows]))

@@ -360,14 +360,23 @@ class Store:
 
     def unanswered(self, topic):
         """The requests received on ``topic`` whose handlers returned
-        without answering them, oldest first: rows of
-        ``tacker_rpc_received_requests``, ``fields`` decoded."""
+        without answering them, oldest first (see :meth:`received`)."""
+        return self.received(topic, (RECEIVED,))
+
+    def received(self, topic=None, states=None):
+        """Rows of ``tacker_rpc_received_requests`` (dicts, ``fields``
+        and ``response`` decoded), oldest first, filtered by what is
+        given: the requests responders on ``topic`` received, in
+        ``states`` (``received``, ``answered``, ``failed``)."""
+        query = sa.select(_received).order_by(_received.c.received_at,
+                                              _received.c.request_id)
+        if topic is not None:
+            query = query.where(_received.c.topic == topic)
+        if states is not None:
+            query = query.where(_received.c.state.in_(states))
         with self.engine.connect() as conn:
-            return [_loaded(dict(row._mapping)) for row in conn.execute(
-                sa.select(_received).where(
-                    _received.c.topic == topic,
-                    _received.c.state == RECEIVED).order_by(
-                        _received.c.received_at, _received.c.request_id))]
+            return [_loaded(dict(row._mapping))
+                    for row in conn.execute(query)]
 
     def forget_answered(self, topic, older_than):
         """Delete the records of requests answered more than

@@ -422,6 +422,25 @@ def test_the_requests_command_lists_a_store(pair, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == "[]"
 
 
+def test_the_requests_command_lists_what_a_responder_received(
+        pair, tmp_path, capsys):
+    requester, responder = pair({CertRequest: lambda r: None})
+    request = requester.send({}, common_name="db1")
+    wait_until(lambda: responder.unanswered(), WAIT)
+    url = "sqlite:///%s" % (tmp_path / "responder.db")
+    assert cli_main.main(["requests", "--store", url, "--received",
+                          "--topic", "ca", "--state", "received"]) == 0
+    table = capsys.readouterr().out
+    assert request.id in table and "ca-replies" in table
+    assert cli_main.main(["requests", "--store", url, "--received",
+                          "--state", "done", "--format", "json"]) == 0
+    assert capsys.readouterr().out.strip() == "[]"
+    assert cli_main.main(["requests", "--store", url, "--received",
+                          "--state", "pending"]) == 1
+    assert "--state pending is not a state of --received" in \
+        capsys.readouterr().err
+
+
 def test_the_requests_command_names_a_missing_store(tmp_path, capsys):
     url = "sqlite:///%s" % (tmp_path / "none.db")
     assert cli_main.main(["requests", "--store", url]) == 1
