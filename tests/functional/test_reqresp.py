@@ -200,8 +200,10 @@ def test_requests_resent_to_a_restarted_responder_are_not_handled_again(
         scenario.processes[0].kill()
         scenario.responder("--hold")
         assert len(requester.resend_pending({})) == 10
-        eventually(lambda: sum(row["deliveries"] for row in _unanswered(
-            responder_store, scenario.topic)) == 20,
+        # At least 2 deliveries each: a request recorded but not yet
+        # acknowledged when the first responder died comes a third time.
+        eventually(lambda: [row["deliveries"] >= 2 for row in _unanswered(
+            responder_store, scenario.topic)] == [True] * 10,
                    "the 10 copies reached the restarted responder")
         scenario.go()
         for request in requests:
