@@ -35,29 +35,21 @@ class Requester(wire.Side):
 
     def __init__(self, request_class, responder_topic, reply_topic,
                  store_url=None, conf=None, poll_interval=1.0):
-        super().__init__(conf, reply_topic)
+        super().__init__(conf, reply_topic, store_url)
         self.request_class = request_class
         self.kind = request_class.KIND
         self.responder_topic = responder_topic
         self.reply_topic = reply_topic
-        self.store_url = store_url or store_mod.DEFAULT_STORE_URL
         self.poll_interval = poll_interval
         self.identity = "%s:%d" % (socket.gethostname(), os.getpid())
-        self._store = None
         self._answered = threading.Condition()
         self._on_response = []
         self._on_all_answered = []
 
     def start(self):
-        self._store = store_mod.Store(self.store_url)
+        self.open_store()
         self.listen(self.reply_topic, wire.RESPONSE_EVENT, self._take)
         return self
-
-    def stop(self):
-        super().stop()
-        if self._store is not None:
-            self._store.close()
-            self._store = None
 
     # Sending.
 

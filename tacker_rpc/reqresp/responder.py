@@ -51,10 +51,8 @@ class Responder(wire.Side):
     """
 
     def __init__(self, topic, handlers=None, conf=None, store_url=None):
-        super().__init__(conf, topic)
+        super().__init__(conf, topic, store_url)
         self.topic = topic
-        self.store_url = store_url or store_mod.DEFAULT_STORE_URL
-        self._store = None
         self._handlers = {}
         for request_class, handler in (handlers or {}).items():
             self.handle(request_class, handler)
@@ -70,29 +68,23 @@ class Responder(wire.Side):
     def start(self):
         """Open the store, connect, and start taking requests (those
         queued while no responder ran first)."""
-        self._db()
+        self.open_store()
         self.listen(self.topic, wire.REQUEST_EVENT, self._receive)
         return self
-
-    def stop(self):
-        super().stop()
-        if self._store is not None:
-            self._store.close()
-            self._store = None
 
     def unanswered(self):
         """The requests received whose handlers returned without
         answering them, oldest first, ready to :meth:`Request.respond`
         (of every kind this responder handles)."""
         return [self._request(row["kind"], row)
-                for row in self._db().unanswered(self.topic)
+                for row in self.open_store().unanswered(self.topic)
                 if row["kind"] in self._handlers]
 
     def forget_answered(self, older_than):
         """Delete the records of requests answered more than
         ``older_than`` seconds ago; returns how many. Requesters do not
         resend an answered request, so a day or more is safe."""
-        return self._db().forget_answered(self.topic, older_than)
+        return self.open_store().forget_answered(self.topic, older_than)
 
     def restore(self, stored):
         """A request to answer from what ``request.to_dict()`` returned.
@@ -112,7 +104,8 @@ class Responder(wire.Side):
     def send_response(self, request, fields, error=None):
         """Record and send the response to ``request`` (what
         ``request.respond`` and ``request.fail`` do)."""
-        self._db().responded(self.topic, _record_of(request), fields, error)
+        self.open_store().responded(self.topic, _record_of(request), fields,
+                                    error)
         self._answer(request.KIND, request.id, request.revision,
                      request.reply_topic, fields, error)
 
@@ -123,11 +116,6 @@ class Responder(wire.Side):
                              stored["reply_topic"],
                              revision=stored.get("revision"),
                              state="received", owner=self)
-
-    def _db(self):
-        if self._store is None:
-            self._store = store_mod.Store(self.store_url)
-        return self._store
 
     def _answer(self, kind, request_id, revision, reply_topic, fields,
                 error):
@@ -152,7 +140,7 @@ class Responder(wire.Side):
                          % (kind, self.topic))
             return
         request_class, handler = entry
-        verdict, row = self._db().receive(self.topic, payload)
+        verdict, row = self.open_store().receive(self.topic, payload)
         if verdict == store_mod.ANSWER_AGAIN:
             LOG.info("%s %s came again: answered again", kind, request_id)
             self._answer(kind, request_id, row["revision"], reply_topic,
@@ -175,7 +163,7 @@ class Responder(wire.Side):
             LOG.exception("handler of %s %s failed", kind, request_id)
             request.fail("%s: %s" % (type(exc).__name__, exc))
             return
-        self._db().handled(self.topic, _record_of(request))
+        self.open_store().handled(self.topic, _record_of(request))
 
 
 def _record_of(request):

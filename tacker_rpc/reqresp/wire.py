@@ -55,6 +55,7 @@ from tacker_rpc import compat
 from tacker_rpc import messaging
 from tacker_rpc import opts
 from tacker_rpc import stopping
+from tacker_rpc.reqresp import store as store_mod
 from tacker_rpc.serializer import RequestContextSerializer
 
 LOG = logging.getLogger(__name__)
@@ -142,16 +143,27 @@ class Side:
     """One side of the pattern: a notification transport to the RPC broker
     of ``conf`` (the one given to ``rpc.init`` when None), made from
     :func:`durable_conf` when first needed, notifiers sending from
-    ``publisher_id``, and at most one listener. Topics are given
+    ``publisher_id``, at most one listener, and the side's store at
+    ``store_url`` (:data:`~tacker_rpc.reqresp.store.DEFAULT_STORE_URL`
+    when None), opened by :meth:`open_store`. Topics are given
     unprefixed; queue names add :data:`TOPIC_PREFIX`. :meth:`stop` closes
-    them; a context manager (the subclass's ``start`` on entry)."""
+    them all; a context manager (the subclass's ``start`` on entry)."""
 
-    def __init__(self, conf, publisher_id):
+    def __init__(self, conf, publisher_id, store_url):
         self._conf = conf
         self._publisher_id = publisher_id
+        self.store_url = store_url or store_mod.DEFAULT_STORE_URL
+        self._store = None
         self._transport = None
         self._notifiers = {}
         self._listener = None
+
+    def open_store(self):
+        """The side's store, opened (its schema created or upgraded) on
+        first use."""
+        if self._store is None:
+            self._store = store_mod.Store(self.store_url)
+        return self._store
 
     def stop(self):
         if self._listener is not None:
@@ -162,6 +174,9 @@ class Side:
             self._transport.cleanup()
             self._transport = None
             self._notifiers = {}
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def __enter__(self):
         return self.start()

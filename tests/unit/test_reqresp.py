@@ -273,10 +273,8 @@ def responder_record(tmp_path, request_id):
     """The responder's record of a request (the pair's responder store)."""
     store = store_mod.Store("sqlite:///%s" % (tmp_path / "responder.db"))
     try:
-        with store.engine.connect() as conn:
-            row = conn.execute(store_mod._received.select().where(
-                store_mod._received.c.request_id == request_id)).first()
-        return None if row is None else row._asdict()
+        return next((row for row in store.received("ca")
+                     if row["request_id"] == request_id), None)
     finally:
         store.close()
 
