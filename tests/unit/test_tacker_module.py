@@ -10,10 +10,13 @@ import sys
 import textwrap
 
 from oslo_config import cfg
+import oslo_messaging
 import pytest
 
 from tacker_rpc import exceptions
 from tacker_rpc import opts
+from tacker_rpc import rpc
+from tacker_rpc import serializer
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -79,3 +82,27 @@ def test_options_registered_again_after_new_transport_defaults():
     """)
     assert len(lines) == 1 and lines[0].startswith("refused: [DEFAULT] "
                                                    "control_exchange")
+
+
+class ContextEndpoint:
+    def whose(self, ctxt):
+        return {"user_id": ctxt.user_id, "project_id": ctxt.project_id,
+                "project_name": ctxt.project_name}
+
+
+@pytest.mark.parametrize("sent, project_id", [
+    ({"user_id": "u1", "tenant_id": "p1", "tenant_name": "demo"}, "p1"),
+    ({"user_id": "u1", "tenant_id": "old", "project_id": "p1",
+      "tenant_name": "demo"}, "p1"),
+])
+def test_a_context_sent_with_tenant_id_arrives_with_its_project(
+        init_rpc, memory_server, sent, project_id):
+    # Older neutron and tacker senders: tacker's Context.to_dict() sends
+    # tenant_id and project_id, older ones tenant_id only.
+    init_rpc()
+    memory_server("tenants", [ContextEndpoint()])
+    client = rpc.get_client(oslo_messaging.Target(topic="tenants"))
+    assert client.call(sent, "whose") == {
+        "user_id": "u1", "project_id": project_id, "project_name": "demo"}
+    rebuilt = serializer.RequestContextSerializer().deserialize_context(sent)
+    assert (rebuilt.user_id, rebuilt.project_id) == ("u1", project_id)
