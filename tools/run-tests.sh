@@ -15,7 +15,10 @@
 # (constraints-oldest.txt); a failure in either run fails the script. The
 # functional tests start their own private RabbitMQ nodes on loopback
 # (pifpaf) and PostgreSQL and MariaDB servers on unix sockets
-# (tests/databases.py), and stop them.
+# (tests/databases.py), and stop them. Last, tools/tacker-compat.sh: tacker
+# 16.0.0's RPC unit tests on tacker's own rpc.py and on the migration module
+# of doc/migrating.rst must give the same results, and tacker-conductor must
+# serve VNFPackageRPCAPI on RabbitMQ through it (its own .venv-tacker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,4 +68,7 @@ echo "== pytest (constraints.txt)"
 echo "== pytest on the oldest supported versions (constraints-oldest.txt)"
 .venv-oldest/bin/python -m pytest -p no:cacheprovider -ra \
     -m "not cluster and not current_pins" "$@" || status=$?
+
+echo "== tacker on tacker_rpc (tools/tacker-compat.sh)"
+bash tools/tacker-compat.sh || status=$?
 exit "$status"
