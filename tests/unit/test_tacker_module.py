@@ -371,3 +371,19 @@ def test_the_migration_modules_state_is_the_toolkits(
     finally:
         service_rpc.cleanup()
     assert service_rpc.TRANSPORT is None
+
+
+def test_rpc_fixture_inits_with_the_services_options():
+    with RPCFixture(serializer=ThingSerializer(),
+                    allowed_exmods=[__name__]):
+        assert __name__ in rpc.get_allowed_exmods()
+        service = rpc.Service("h", "fixture-things", manager=ThingManager())
+        service.start()
+        try:
+            client = rpc.get_client(
+                oslo_messaging.Target(topic="fixture-things"),
+                serializer=ThingSerializer())
+            assert client.call({}, "kind", thing=Thing("x")) == "Thing x"
+        finally:
+            service.stop()
+    assert rpc.get_allowed_exmods() == ["tacker_rpc.exceptions"]
