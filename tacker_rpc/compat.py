@@ -85,7 +85,9 @@ def _blocking_get(self, msg_id, timeout):
 
 def service_option_groups():
     """oslo.service's options, as ``[(group, options)]``, in the form its
-    launcher accepts on this release: register these, not
+    threading launcher accepts on this release (the one ``launch`` is in a
+    process that built a Service or called
+    :func:`tacker_rpc.backend.select_threading`): register these, not
     ``oslo_service.service.list_opts()``, on a conf given to ``launch``.
 
     oslo.service before 4.5 starts threading services through cotyledon's

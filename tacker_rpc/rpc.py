@@ -44,7 +44,7 @@ __all__ = [
     "add_backoff_observer", "add_extra_exmods", "cleanup",
     "clear_extra_exmods", "create_connection", "get_allowed_exmods",
     "get_backoff_snapshot", "get_client", "get_notifier", "get_server",
-    "init", "init_action_rpc", "remove_backoff_observer",
+    "init", "init_action_rpc", "remove_backoff_observer", "share_state",
 ]
 
 #: Set to True in a process that must not consume RPC (for example a test
@@ -97,5 +97,50 @@ class _RpcModule(types.ModuleType):
 
 _STATE_NAMES = frozenset(messaging.STATE_NAMES)
 _ABSENT = object()
+#: What a service's module shares with this one (share_state).
+_SHARED_NAMES = _STATE_NAMES | {"RPC_DISABLED"}
 
 sys.modules[__name__].__class__ = _RpcModule
+_THIS = sys.modules[__name__]
+
+
+def share_state(module_name):
+    """Make the module named ``module_name`` show and take this module's
+    ``TRANSPORT``, ``NOTIFICATION_TRANSPORT``, ``NOTIFIER`` and
+    ``RPC_DISABLED``.
+
+    For a service's migration module (its ``<service>/common/rpc.py``,
+    which re-exports this one): its tests read, assign and patch
+    ``<service>.common.rpc.TRANSPORT``... (``mock.patch.object(rpc,
+    "TRANSPORT")``, ``rpc.RPC_DISABLED = True``), and the toolkit must see
+    it. After ``rpc.share_state(__name__)`` at the end of that module,
+    reading, assigning and deleting those names there is doing it here.
+
+    :raises KeyError: when no module of that name is imported.
+    """
+    module = sys.modules[module_name]
+    for name in _SHARED_NAMES:
+        module.__dict__.pop(name, None)  # copied by "import *"
+    module.__class__ = _SharingModule
+
+
+class _SharingModule(types.ModuleType):
+    """A module whose shared names are this module's (share_state)."""
+
+    def __getattr__(self, name):
+        if name in _SHARED_NAMES:
+            return getattr(_THIS, name)
+        raise AttributeError("module %r has no attribute %r"
+                             % (self.__name__, name))
+
+    def __setattr__(self, name, value):
+        if name in _SHARED_NAMES:
+            setattr(_THIS, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if name in _SHARED_NAMES:
+            delattr(_THIS, name)
+        else:
+            super().__delattr__(name)

@@ -124,6 +124,16 @@ class Service(compat.threading_service_base()):
         self.metrics_server = None
         self._built_in = os.getpid()
 
+    def __setstate__(self, state):
+        # A worker oslo.service spawns (start_method="spawn") unpickles the
+        # Service in a fresh interpreter: it asks for native threads there.
+        backend.select_threading()
+        restore = getattr(super(), "__setstate__", None)
+        if restore is None:
+            self.__dict__.update(state)
+        else:
+            restore(state)
+
     @property
     def launcher_pid(self):
         return None if os.getpid() == self._built_in else os.getppid()

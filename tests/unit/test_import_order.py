@@ -5,11 +5,15 @@ Each case runs in a fresh interpreter, since the backend is chosen once per
 process."""
 
 import os
+import pickle
 import subprocess
 import sys
 
 from oslo_service import backend as oslo_backend
 import pytest
+
+from tacker_rpc import rpc
+from tacker_rpc.cli.serve import EchoManager
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -139,3 +143,21 @@ def test_oslo_service_still_has_the_reset_hook():
     assert hasattr(oslo_backend, "_backend_hook"), (
         "oslo.service hook backend._backend_hook is gone: "
         "tacker_rpc.backend._eventlet_in_use must change")
+
+
+def test_a_service_unpickled_in_a_spawned_worker_selects_threading():
+    # oslo.service's launcher with start_method="spawn" pickles the Service
+    # into a fresh interpreter.
+    code = (
+        "import pickle, sys\n"
+        "import oslo_messaging\n"
+        "service = pickle.loads(sys.stdin.buffer.read())\n"
+        "print(type(service).__name__, service.topic)" + REPORT)
+    pickled = pickle.dumps(rpc.Service("h", "spawned",
+                                       manager=EchoManager()))
+    result = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", code],
+        input=pickled, cwd=REPO_ROOT, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().splitlines() == ["Service spawned",
+                                                   THREADING]

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import types
 from unittest import mock
 
 from oslo_config import cfg
@@ -326,3 +327,63 @@ def test_init_refuses_a_serializer_without_the_serializer_methods():
     with pytest.raises(TypeError, match="deserialize_entity"):
         rpc.init(make_conf(MEMORY_URL), serializer=object())
     assert rpc.TRANSPORT is None
+
+
+@pytest.fixture
+def migration_module():
+    """A service's migration module, as doc/migrating.rst writes one."""
+    module = types.ModuleType("service_common_rpc")
+    sys.modules[module.__name__] = module
+    exec(textwrap.dedent("""
+        from tacker_rpc.rpc import *  # noqa
+        from tacker_rpc import rpc as _toolkit
+
+        def init(conf):
+            _toolkit.init(conf, allowed_exmods=["service.exceptions"])
+
+        _toolkit.share_state(__name__)
+    """), module.__dict__)
+    yield module
+    del sys.modules[module.__name__]
+
+
+def test_the_migration_modules_state_is_the_toolkits(
+        migration_module, other_transport):
+    service_rpc = migration_module
+    assert service_rpc.TRANSPORT is None and not service_rpc.RPC_DISABLED
+    service_rpc.init(make_conf(MEMORY_URL))
+    try:
+        assert service_rpc.TRANSPORT is rpc.TRANSPORT is not None
+        assert "service.exceptions" in service_rpc.get_allowed_exmods()
+        made = rpc.TRANSPORT
+        with mock.patch.object(service_rpc, "TRANSPORT", other_transport):
+            assert rpc.TRANSPORT is other_transport
+            assert uses(other_transport)
+        assert service_rpc.TRANSPORT is rpc.TRANSPORT is made
+        with mock.patch.object(service_rpc, "RPC_DISABLED", True):
+            assert rpc.RPC_DISABLED is True
+            assert isinstance(rpc.create_connection(), rpc.VoidConnection)
+        assert rpc.RPC_DISABLED is False
+        saved, service_rpc.NOTIFIER = service_rpc.NOTIFIER, mock.Mock()
+        assert rpc.get_notifier("svc") is rpc.NOTIFIER.prepare.return_value
+        service_rpc.NOTIFIER = saved
+        assert rpc.NOTIFIER is saved
+    finally:
+        service_rpc.cleanup()
+    assert service_rpc.TRANSPORT is None
+
+
+def test_rpc_fixture_inits_with_the_services_options():
+    with RPCFixture(serializer=ThingSerializer(),
+                    allowed_exmods=[__name__]):
+        assert __name__ in rpc.get_allowed_exmods()
+        service = rpc.Service("h", "fixture-things", manager=ThingManager())
+        service.start()
+        try:
+            client = rpc.get_client(
+                oslo_messaging.Target(topic="fixture-things"),
+                serializer=ThingSerializer())
+            assert client.call({}, "kind", thing=Thing("x")) == "Thing x"
+        finally:
+            service.stop()
+    assert rpc.get_allowed_exmods() == ["tacker_rpc.exceptions"]
