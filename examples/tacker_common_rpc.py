@@ -41,6 +41,6 @@ def init_action_rpc(conf):
     _toolkit.init_action_rpc(conf, **_init_args())
 
 
-def __getattr__(name):
-    # TRANSPORT, NOTIFICATION_TRANSPORT, NOTIFIER: read where they live.
-    return getattr(_toolkit, name)
+# TRANSPORT, NOTIFICATION_TRANSPORT, NOTIFIER and RPC_DISABLED read, assigned
+# and patched here are tacker_rpc.rpc's, which the toolkit uses.
+_toolkit.share_state(__name__)

@@ -37,7 +37,10 @@ def compare(own, migrated):
         lines.append("DIFFERS %s: %s -> %s" % (
             test, own.get(test, "not run"), migrated.get(test, "not run")))
     lines.append("%d tests differ" % len(differing))
-    return lines, bool(differing) or not own or not migrated
+    empty = not own or not migrated
+    if empty:
+        lines.append("a run recorded no test")
+    return lines, bool(differing) or empty
 
 
 def main(argv):
