@@ -60,10 +60,11 @@ install_time=$((SECONDS - started))
 
 run_tests() {  # run_tests NAME: stestr in .venv-tacker/run-NAME
     local tree=$venv/run-$1 begin=$SECONDS rc=0
+    # (set -e does not apply in the subshell, run in an || list: &&.)
     (
-        cd "$tree"
+        cd "$tree" &&
         # The tree's tacker and this checkout's tacker_rpc are the ones used.
-        "$venv/bin/python" -W ignore - "$tree" "$repo" <<'EOF'
+        "$venv/bin/python" -W ignore - "$tree" "$repo" <<'EOF' &&
 import sys
 import tacker.common.rpc
 import tacker_rpc
@@ -73,14 +74,14 @@ for module, root in ((tacker.common.rpc, sys.argv[1]),
         sys.exit("%s comes from %s, not %s"
                  % (module.__name__, module.__file__, root))
 EOF
-        rm -rf .stestr
-        "$venv/bin/stestr" init >/dev/null
+        rm -rf .stestr &&
+        "$venv/bin/stestr" init >/dev/null &&
         timeout --kill-after=30 "$TIMEOUT" \
             "$venv/bin/stestr" run --concurrency 1 "$selection" \
             >"$results/$1.log" 2>&1
     ) || rc=$?
     local took=$((SECONDS - begin))
-    eval "${1}_time=$took"
+    printf -v "${1}_time" %s "$took"
     rm -f "$results/$1.csv"
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
         echo "$1: the run did not exit within ${TIMEOUT}s (hang)" >&2
