@@ -13,6 +13,9 @@ DEFAULT_PORT = 5672
 CONNECT_TIMEOUT = 5.0
 #: oslo.messaging drivers that talk AMQP 0-9-1 to RabbitMQ.
 RABBIT_DRIVERS = ("rabbit", "kombu")
+#: Drivers whose notifications are oslo.messaging's rabbit driver's (the
+#: lean one replaces only the RPC path).
+RABBIT_NOTIFICATION_DRIVERS = RABBIT_DRIVERS + ("lean-rabbit",)
 
 
 def parse(conf):
@@ -75,9 +78,10 @@ def connect(host, vhost):
     return conn
 
 
-def first_connection(conf):
+def first_connection(conf, drivers=RABBIT_DRIVERS):
     """A connection to the first host of ``conf``'s RabbitMQ that accepts
-    a login, or None when the transport is not RabbitMQ.
+    a login, or None when the transport's driver is not one of
+    ``drivers``.
 
     oslo.messaging retries a connection forever; checking first lets a
     command fail at once with the reason.
@@ -85,7 +89,7 @@ def first_connection(conf):
     :raises BrokerProblem: with the first host's problem when none works.
     """
     driver, vhost, hosts = parse(conf)
-    if driver not in RABBIT_DRIVERS:
+    if driver not in drivers:
         return None
     problems = []
     for host in hosts:
@@ -109,5 +113,27 @@ def delete_queues(conf, names):
         channel = conn.channel()
         for name in names:
             channel.queue_delete(queue=name)
+    finally:
+        conn.release()
+
+
+def ready_messages(conf, queue):
+    """How many messages wait in ``queue`` on ``conf``'s RabbitMQ, not
+    yet delivered to any consumer (those delivered and not acknowledged
+    are not counted): 0 when the queue does not exist, None when the
+    transport is not RabbitMQ (on any driver whose notifications are the
+    rabbit driver's, :data:`RABBIT_NOTIFICATION_DRIVERS`).
+
+    :raises BrokerProblem: when no broker host can be used.
+    """
+    conn = first_connection(conf, RABBIT_NOTIFICATION_DRIVERS)
+    if conn is None:
+        return None
+    try:
+        _, messages, _ = conn.channel().queue_declare(queue=queue,
+                                                      passive=True)
+        return messages
+    except amqp.exceptions.NotFound:
+        return 0
     finally:
         conn.release()

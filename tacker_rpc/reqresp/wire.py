@@ -51,6 +51,7 @@ from oslo_config import cfg
 import oslo_messaging
 from oslo_messaging import opts as om_opts
 
+from tacker_rpc import broker
 from tacker_rpc import compat
 from tacker_rpc import messaging
 from tacker_rpc import opts
@@ -68,6 +69,13 @@ EXCHANGE = "tacker_rpc_reqresp"
 
 #: What a topic is prefixed with to name its queue (then ``.info``).
 TOPIC_PREFIX = EXCHANGE + "."
+
+
+
+def queue_name(topic):
+    """The queue of ``topic`` (unprefixed) on the broker."""
+    return TOPIC_PREFIX + topic + ".info"
+
 
 #: Options :func:`durable_conf` sets whatever the service's are:
 #: ``(group, name, value)``. Auto-delete queues would vanish, with what
@@ -203,6 +211,14 @@ class Side:
             serializer=RequestContextSerializer(), allow_requeue=True)
         self._listener.start()
         stopping.check_started_server_for_stop_often(self._listener)
+
+    def queued(self, topic):
+        """How many messages wait, undelivered, in ``topic``'s queue; None
+        when the broker is not RabbitMQ (see
+        :func:`tacker_rpc.broker.ready_messages`)."""
+        return broker.ready_messages(
+            durable_conf(self._conf or messaging.current_conf()),
+            queue_name(topic))
 
     def _connected(self):
         if self._transport is None:
