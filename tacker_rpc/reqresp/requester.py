@@ -7,6 +7,7 @@ import threading
 import time
 
 from tacker_rpc import exceptions
+from tacker_rpc.reqresp import declare
 from tacker_rpc.reqresp import store as store_mod
 from tacker_rpc.reqresp import wire
 
@@ -88,6 +89,12 @@ class Requester(wire.Side):
                              self.reply_topic, self.start_timeout)
                     return
                 self._answered.wait(min(left, self.poll_interval))
+
+    def describe_requests(self):
+        """The request kind this requester sends, as ``describe`` lists it
+        (:func:`~tacker_rpc.reqresp.declare.describe_kind`)."""
+        return [declare.describe_kind(self.request_class, "sends",
+                                      self.responder_topic)]
 
     # Sending.
 

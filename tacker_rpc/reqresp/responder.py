@@ -3,6 +3,7 @@
 import logging
 
 from tacker_rpc import exceptions
+from tacker_rpc.reqresp import declare
 from tacker_rpc.reqresp import store as store_mod
 from tacker_rpc.reqresp import wire
 
@@ -64,6 +65,12 @@ class Responder(wire.Side):
             return lambda function: self.handle(request_class, function)
         self._handlers[request_class.KIND] = (request_class, handler)
         return handler
+
+    def describe_requests(self):
+        """The request kinds this responder answers, as ``describe`` lists
+        them (:func:`~tacker_rpc.reqresp.declare.describe_kind`)."""
+        return [declare.describe_kind(request_class, "answers", self.topic)
+                for request_class, _ in self._handlers.values()]
 
     def start(self):
         """Open the store, connect, and start taking requests (those
