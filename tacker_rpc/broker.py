@@ -13,9 +13,10 @@ DEFAULT_PORT = 5672
 CONNECT_TIMEOUT = 5.0
 #: oslo.messaging drivers that talk AMQP 0-9-1 to RabbitMQ.
 RABBIT_DRIVERS = ("rabbit", "kombu")
-#: Drivers whose notifications are oslo.messaging's rabbit driver's (the
-#: lean one replaces only the RPC path).
-RABBIT_NOTIFICATION_DRIVERS = RABBIT_DRIVERS + ("lean-rabbit",)
+#: Those and the lean one, whose queues are named as the rabbit driver
+#: names them (it replaces the RPC path only; its notifications are the
+#: rabbit driver's).
+ALL_RABBIT_DRIVERS = RABBIT_DRIVERS + ("lean-rabbit",)
 
 
 def parse(conf):
@@ -117,23 +118,30 @@ def delete_queues(conf, names):
         conn.release()
 
 
-def ready_messages(conf, queue):
-    """How many messages wait in ``queue`` on ``conf``'s RabbitMQ, not
-    yet delivered to any consumer (those delivered and not acknowledged
-    are not counted): 0 when the queue does not exist, None when the
-    transport is not RabbitMQ (on any driver whose notifications are the
-    rabbit driver's, :data:`RABBIT_NOTIFICATION_DRIVERS`).
+def queue_state(conf, queue, drivers=RABBIT_DRIVERS):
+    """``(messages, consumers)`` of ``queue`` on ``conf``'s RabbitMQ:
+    messages waiting, not yet delivered to any consumer (those delivered
+    and not acknowledged are not counted), and consumers; ``(0, 0)`` when
+    the queue does not exist, None when the transport's driver is not one
+    of ``drivers``.
 
     :raises BrokerProblem: when no broker host can be used.
     """
-    conn = first_connection(conf, RABBIT_NOTIFICATION_DRIVERS)
+    conn = first_connection(conf, drivers)
     if conn is None:
         return None
     try:
-        _, messages, _ = conn.channel().queue_declare(queue=queue,
-                                                      passive=True)
-        return messages
+        _, messages, consumers = conn.channel().queue_declare(
+            queue=queue, passive=True)
+        return messages, consumers
     except amqp.exceptions.NotFound:
-        return 0
+        return 0, 0
     finally:
         conn.release()
+
+
+def ready_messages(conf, queue):
+    """The messages of :func:`queue_state` (on any driver of
+    :data:`ALL_RABBIT_DRIVERS`), or None."""
+    state = queue_state(conf, queue, ALL_RABBIT_DRIVERS)
+    return None if state is None else state[0]
