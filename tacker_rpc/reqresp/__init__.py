@@ -35,7 +35,7 @@ What a caller may rely on:
   and come back with the response.
 * Delivery is at least once both ways: a request or response is
   acknowledged only after it has been handled (the response recorded in
-  the store); one whose handler died comes again (:mod:`.wire`).
+  the store); one whose handler died comes again (:mod:`.delivery`).
 * A response is applied once per revision: duplicates are counted and
   ignored, responses to an older revision or an expired request are
   ignored, callbacks run once, in the process that applied the response.
@@ -52,7 +52,7 @@ What a caller may rely on:
   while no process of the requester runs, requests in the responder's;
   those queues are durable and the messages persistent, so a restart of
   the broker loses neither, whatever the service's own transport uses
-  (:mod:`.wire` names them).
+  (:mod:`.delivery` names them).
 * ``create_or_update`` from several processes at once for the same fields
   makes one request, on SQLite, PostgreSQL and MySQL alike (:mod:`.store`).
 * ``tacker-rpc requests --store URL --topic REPLY_TOPIC`` lists a

@@ -8,12 +8,12 @@ import time
 
 from tacker_rpc import exceptions
 from tacker_rpc.reqresp import declare
+from tacker_rpc.reqresp import delivery
 from tacker_rpc.reqresp import store as store_mod
-from tacker_rpc.reqresp import wire
 
 LOG = logging.getLogger(__name__)
 
-class Requester(wire.Side):
+class Requester(delivery.Side):
     """Sends requests of ``request_class`` to ``responder_topic`` and takes
     their responses from ``reply_topic``.
 
@@ -67,7 +67,7 @@ class Requester(wire.Side):
         """
         self.open_store()
         queued = self.queued(self.reply_topic)
-        self.listen(self.reply_topic, wire.RESPONSE_EVENT, self._take)
+        self.listen(self.reply_topic, delivery.RESPONSE_EVENT, self._take)
         if queued:
             self._take_queued(queued)
         return self
@@ -250,7 +250,7 @@ class Requester(wire.Side):
         return self._db().list(self.reply_topic, self.kind, states)
 
     def _send_row(self, ctxt, row):
-        self.publish(ctxt, self.responder_topic, wire.REQUEST_EVENT, {
+        self.publish(ctxt, self.responder_topic, delivery.REQUEST_EVENT, {
             "kind": self.kind, "id": row["id"], "revision": row["revision"],
             "reply_topic": self.reply_topic, "fields": row["fields"]})
         if self._db().mark_sent(row["id"], row["revision"]):

@@ -8,8 +8,8 @@ from tacker_rpc import exceptions
 from tacker_rpc import reqresp
 from tacker_rpc.cli import main as cli_main
 from tacker_rpc.fields import Field
+from tacker_rpc.reqresp import delivery
 from tacker_rpc.reqresp import store as store_mod
-from tacker_rpc.reqresp import wire
 from tests.functional.reqresp_main import CertRequest
 from tests.functional.reqresp_main import CertResponse
 from tests.functional.reqresp_main import certificate_for
@@ -370,7 +370,7 @@ def test_duplicate_responses_are_applied_once(pair):
 
 
 def test_a_response_whose_store_write_fails_comes_again(pair, monkeypatch):
-    monkeypatch.setattr(wire, "REQUEUE_DELAY", 0)
+    monkeypatch.setattr(delivery, "REQUEUE_DELAY", 0)
     requester, _ = pair()
     real_answer = store_mod.Store.answer
     calls = []
