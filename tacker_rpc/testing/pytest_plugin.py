@@ -19,6 +19,12 @@ it in any environment where tacker_rpc is installed:
     ``conftest.py`` overrides this fixture to list its own, so that its
     exceptions reach the test's callers as their own class.
 
+``rpc_stub``
+    ``rpc_stub(topic, namespace=None, **methods)`` starts a
+    :func:`~tacker_rpc.testing.stub_service` and returns it; every stub is
+    stopped after the test (failing it if a method without stub was
+    called).
+
 A service's ``conftest.py``::
 
     @pytest.fixture
@@ -31,11 +37,8 @@ A service's ``conftest.py``::
     @pytest.fixture
     def rpc_fixture_exmods():
         return ["conductor.exceptions"]
-``rpc_stub``
-    ``rpc_stub(topic, namespace=None, **methods)`` starts a
-    :func:`~tacker_rpc.testing.stub_service` and returns it; every stub is
-    stopped after the test (failing it if a method without stub was
-    called).
+
+doc/guide.rst runs such a test module.
 """
 
 import pytest
