@@ -46,6 +46,14 @@ What a caller may rely on:
   answer again. Only a request whose handler was running when its process
   died comes to a handler again. ``Responder.unanswered()`` lists the
   requests whose handlers returned without answering, after a restart too.
+* ``Requester.start()`` returns once the responses that waited in the
+  reply topic's queue are applied (bounded by ``start_timeout``): right
+  after a restart, ``create_or_update`` and ``pending()`` see answered
+  what was answered while the service was down, and nothing answered is
+  sent again.
+* A :class:`~tacker_rpc.rpc.Service` runs a requester or responder with
+  its lifecycle when given it as a component (``components=[...]``), and
+  its ``describe`` lists the kinds they send and answer.
 * Requests and responses survive a restart of either side: the requester's
   records are in its store (:mod:`.store`, any SQLAlchemy URL, shared by
   the service's processes), responses wait in the reply topic's queue
