@@ -177,7 +177,7 @@ def test_service_without_manager_is_its_own_manager(init_rpc):
         client = rpc.get_client(oslo_messaging.Target(topic="own-manager"),
                                 timeout=5)
         assert client.call({}, "hello", name="x") == "hello x"
-        for lifecycle in ("start", "stop", "wait", "reset"):
+        for lifecycle in ("start", "stop", "wait", "reset", "add_component"):
             with pytest.raises(oslo_messaging.RemoteError,
                                match="NoSuchMethod"):
                 client.call({}, lifecycle)
