@@ -216,10 +216,16 @@ class Side:
     def queued(self, topic):
         """How many messages wait, undelivered, in ``topic``'s queue; None
         when the broker is not RabbitMQ (see
-        :func:`tacker_rpc.broker.ready_messages`)."""
-        return broker.ready_messages(
-            durable_conf(self._conf or messaging.current_conf()),
-            queue_name(topic))
+        :func:`tacker_rpc.broker.ready_messages`) or cannot be reached now
+        (logged; the side's own connection retries as usual)."""
+        try:
+            return broker.ready_messages(
+                durable_conf(self._conf or messaging.current_conf()),
+                queue_name(topic))
+        except broker.BrokerProblem as exc:
+            LOG.warning("cannot count the messages queued on %s: %s",
+                        queue_name(topic), exc)
+            return None
 
     def _connected(self):
         if self._transport is None:
