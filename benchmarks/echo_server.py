@@ -17,10 +17,6 @@ Every kind serves the same methods: ``echo(value)``, ``note()`` (a cast
 that counts) and ``count()`` (casts noted so far).
 """
 
-# isort: off
-import tacker_rpc  # noqa: F401  (selects oslo.service's threading backend)
-# isort: on
-
 import argparse
 import json
 import signal

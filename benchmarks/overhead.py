@@ -37,10 +37,6 @@ ratio tacker_rpc / oslo.messaging (1.00 = no cost; the budget is 1.01):
 Results are printed and written to ``benchmarks/results/overhead.json``.
 """
 
-# isort: off
-import tacker_rpc  # noqa: F401  (selects oslo.service's threading backend)
-# isort: on
-
 import argparse
 import logging
 import sys

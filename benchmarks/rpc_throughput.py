@@ -46,10 +46,6 @@ server, timed until the server has counted them all. Fanout: casts to
 Results are printed and written to ``benchmarks/results/rpc_throughput.json``.
 """
 
-# isort: off
-import tacker_rpc  # noqa: F401  (selects oslo.service's threading backend)
-# isort: on
-
 import argparse
 import itertools
 import json

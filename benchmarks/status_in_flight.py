@@ -13,10 +13,6 @@ the ratio. No broker: the transport and the network, which dominate a real
 call, are left out, so the ratio is an upper bound of the overhead.
 """
 
-# isort: off
-import tacker_rpc  # noqa: F401  (selects oslo.service's threading backend)
-# isort: on
-
 import argparse
 import statistics
 import threading

@@ -18,10 +18,6 @@ A requester elsewhere (another service)::
     requester.send(ctxt, common_name="db1").wait(60).cert
 """
 
-# isort: off
-import tacker_rpc  # noqa: F401  (first: selects oslo.service's backend)
-# isort: on
-
 import argparse
 import socket
 import sys

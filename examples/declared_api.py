@@ -8,10 +8,6 @@ sides and the version cap, runs calls in parallel and on every server,
 and prints what ``tacker-rpc describe`` would.
 """
 
-# isort: off
-import tacker_rpc  # noqa: F401  (first: selects oslo.service's backend)
-# isort: on
-
 import logging
 
 from oslo_config import cfg

@@ -14,8 +14,10 @@ from cotyledon import oslo_config_glue
 import oslo_messaging
 from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._metrics import client as om_metrics
-from oslo_service import backend
 from oslo_service import service
+from oslo_service.backend._threading import service as threading_service
+
+from tacker_rpc import backend
 
 #: The first oslo.messaging whose reply wait blocks instead of polling.
 BLOCKING_REPLY_WAIT = (18, 2)
@@ -43,9 +45,23 @@ def global_only_option_groups():
                       om_tracing.oslo_messaging_tracing)]
 
 
+def threading_service_base():
+    """oslo.service's ``Service`` of its threading backend, whichever
+    backend the process selected: the base of ``rpc.Service``.
+
+    ``oslo_service.service.Service`` is the class of the backend selected
+    when that module was first imported, eventlet's in a process that
+    imported ``oslo_messaging`` before asking for threads; the toolkit's
+    Service always runs on native threads (its thread group is a threading
+    one), so it takes the class from the private module that defines it.
+    """
+    return threading_service.Service
+
+
 def block_on_replies():
     """Make a caller wake as soon as its reply arrives, on oslo.messaging
-    releases before 18.2 when the process runs on native threads.
+    releases before 18.2 when the process runs on native threads (eventlet
+    has not monkey-patched it, whatever oslo.service's backend).
 
     Those releases wait for a reply by polling its queue every 0.5 s (a
     workaround for eventlet, launchpad bug 2035113), so every call takes at
@@ -54,8 +70,8 @@ def block_on_replies():
     from 18.2 on: this replaces ``amqpdriver.ReplyWaiters.get`` with that
     wait. Nothing changes on 18.2 and later, nor under eventlet.
     """
-    threads = backend.get_backend_type() is backend.BackendType.THREADING
-    if threads and _version("oslo.messaging") < BLOCKING_REPLY_WAIT:
+    if not backend.monkey_patched() and (
+            _version("oslo.messaging") < BLOCKING_REPLY_WAIT):
         amqpdriver.ReplyWaiters.get = _blocking_get
 
 
@@ -69,7 +85,9 @@ def _blocking_get(self, msg_id, timeout):
 
 def service_option_groups():
     """oslo.service's options, as ``[(group, options)]``, in the form its
-    launcher accepts on this release: register these, not
+    threading launcher accepts on this release (the one ``launch`` is in a
+    process that built a Service or called
+    :func:`tacker_rpc.backend.select_threading`): register these, not
     ``oslo_service.service.list_opts()``, on a conf given to ``launch``.
 
     oslo.service before 4.5 starts threading services through cotyledon's

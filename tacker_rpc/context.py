@@ -4,10 +4,13 @@ from oslo_context import context as oslo_context
 
 from tacker_rpc import exceptions
 
-# Keys older peers send, mapped to the keyword of RequestContext.__init__.
+# Keys older peers send, mapped to the keyword of RequestContext.__init__;
+# the current key wins when both are sent.
 _LEGACY_KEYS = {
     "user": "user_id",
     "tenant": "project_id",
+    "tenant_id": "project_id",
+    "tenant_name": "project_name",
     "project": "project_id",
     "domain": "domain_id",
     "user_domain": "user_domain_id",
@@ -37,7 +40,8 @@ class RequestContext(oslo_context.RequestContext):
 
     :meth:`from_dict` accepts what any OpenStack peer sends: current keys
     (``user_id``, ``project_id``), legacy ones (``user``, ``tenant``,
-    ``project``), unknown keys (ignored) and missing ids (a new
+    ``tenant_id``, ``tenant_name``, ``project``: older neutron and tacker
+    senders), unknown keys (ignored) and missing ids (a new
     ``request_id`` is generated). Like oslo.context it keeps an id or name
     that is a number (``user_id=42``) as it came.
     """

@@ -24,10 +24,6 @@ class NotInitializedError(TackerRpcError, RuntimeError):
     """An operation needs ``rpc.init(conf)`` first."""
 
 
-class AlreadyInitializedError(TackerRpcError, RuntimeError):
-    """``rpc.init`` was called again without ``rpc.cleanup()`` between."""
-
-
 class InvalidTransportURL(TackerRpcError, ValueError):
     """The configured transport URL is malformed or names no known driver."""
 

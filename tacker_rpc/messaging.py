@@ -31,11 +31,21 @@ LOG = logging.getLogger(__name__)
 _DEFAULT_EXMODS = [exceptions.__name__]
 _extra_exmods = []
 
+#: What ``tacker_rpc.rpc.TRANSPORT``, ``NOTIFICATION_TRANSPORT`` and
+#: ``NOTIFIER`` are: made by :func:`init`, or assigned (a test's mock), and
+#: what every factory here uses. A name deleted (``mock.patch``'s exit
+#: deletes before it assigns back) is absent until assigned again.
+STATE_NAMES = ("TRANSPORT", "NOTIFICATION_TRANSPORT", "NOTIFIER")
+published = dict.fromkeys(STATE_NAMES)
+
 _conf = None
-_transport = None
-_notification_transport = None
-_notifier = None
 _context_class = None
+# What init was given: the servers' default entity serializer and the
+# service's own exception modules (kept by clear_extra_exmods).
+_serializer = None
+_service_exmods = []
+# Transports a later init replaced; cleanup() closes them.
+_superseded = []
 
 
 def add_extra_exmods(*args):
@@ -45,19 +55,22 @@ def add_extra_exmods(*args):
 
 
 def clear_extra_exmods():
-    """Forget every module added by :func:`add_extra_exmods`."""
+    """Forget every module added by :func:`add_extra_exmods`; those given
+    to :func:`init` as ``allowed_exmods`` stay."""
     del _extra_exmods[:]
 
 
 def get_allowed_exmods():
     """The modules whose remote exceptions are rebuilt as their own class:
-    ``tacker_rpc.exceptions`` first, then the extras in the order added.
-    Exceptions of any other module reach the caller as ``RemoteError``."""
-    return _DEFAULT_EXMODS + _extra_exmods
+    ``tacker_rpc.exceptions`` first, then the ``allowed_exmods`` given to
+    :func:`init` (until :func:`cleanup`), then the extras in the order
+    added. Exceptions of any other module reach the caller as
+    ``RemoteError``."""
+    return _DEFAULT_EXMODS + _service_exmods + _extra_exmods
 
 
-def init(conf, context_class=None, *, client_middleware=None,
-         server_middleware=None):
+def init(conf, context_class=None, *, serializer=None, allowed_exmods=(),
+         client_middleware=None, server_middleware=None):
     """Create the RPC transport, the notification transport and a notifier.
 
     ``conf`` may be any ``oslo_config.cfg.ConfigOpts``, not only the global
@@ -71,14 +84,28 @@ def init(conf, context_class=None, *, client_middleware=None,
     method, such as tacker's ``tacker.context.Context``. None means
     :class:`tacker_rpc.context.RequestContext`.
 
+    ``serializer`` is the service's default entity serializer: the base
+    serializer of every server the toolkit builds until :func:`cleanup`
+    when it is given none (:func:`get_server`,
+    ``Connection.create_consumer``, ``Service``), as tacker's
+    ``create_consumer`` used ``TackerObjectSerializer``. Clients and the
+    notifier use only the serializer they are given.
+
+    ``allowed_exmods`` names the service's own exception modules (tacker's
+    ``ALLOWED_EXMODS``): their exceptions reach a caller as their own class,
+    and :func:`clear_extra_exmods` does not remove them. They are the
+    service's until :func:`cleanup`; :func:`add_extra_exmods` adds others.
+
     ``client_middleware`` and ``server_middleware`` (lists) are the
     process's middleware (:mod:`tacker_rpc.middleware`); when not given,
     the options ``rpc_client_middleware`` and ``rpc_server_middleware``
     name them.
 
-    Calling ``init`` again without :func:`cleanup` in between raises
-    :class:`AlreadyInitializedError` and leaves the running transports
-    alone: clients and servers made from them keep working.
+    Calling ``init`` again without :func:`cleanup` replaces what the first
+    made, as tacker's did: from then on the factories and
+    ``rpc.TRANSPORT``... are the new ones. The previous transports are not
+    closed, so the clients and servers made from them keep working on them,
+    until :func:`cleanup` closes them together with the new ones.
 
     :raises InvalidTransportURL: when ``transport_url`` is malformed or its
         scheme names no installed driver.
@@ -86,61 +113,99 @@ def init(conf, context_class=None, *, client_middleware=None,
         option names a file that does not exist, or ``conf`` defines one of
         oslo.messaging's options otherwise than oslo.messaging does, or a
         middleware cannot be loaded.
-    :raises TypeError: when ``context_class`` has no ``from_dict``.
+    :raises TypeError: when ``context_class`` has no ``from_dict``,
+        ``serializer`` lacks a method of ``oslo_messaging.Serializer``, or
+        ``allowed_exmods`` holds anything but module names.
     """
-    global _conf, _transport, _notification_transport, _notifier
-    global _context_class
-    _refuse_second_init()
     notifier_serializer = RequestContextSerializer(
         context_class=context_class)
+    service_exmods = _check_init_options(serializer, allowed_exmods)
     opts.register_opts(conf)
     _configure_middleware(conf, client_middleware, server_middleware)
+    exmods = _DEFAULT_EXMODS + service_exmods + _extra_exmods
     rpc_transport = _make_transport(oslo_messaging.get_rpc_transport, conf,
-                                    _rpc_url)
+                                    _rpc_url, exmods)
     try:
         notification_transport = _make_transport(
             oslo_messaging.get_notification_transport, conf,
-            _notification_url)
+            _notification_url, exmods)
     except Exception:
         rpc_transport.cleanup()
         raise
-    _conf, _transport = conf, rpc_transport
-    _context_class = context_class
-    _notification_transport = notification_transport
-    _notifier = oslo_messaging.Notifier(
-        notification_transport, serializer=notifier_serializer)
+    _replace(conf, context_class, serializer, service_exmods,
+             TRANSPORT=rpc_transport,
+             NOTIFICATION_TRANSPORT=notification_transport,
+             NOTIFIER=oslo_messaging.Notifier(
+                 notification_transport, serializer=notifier_serializer))
 
 
-def init_action_rpc(conf, context_class=None, *, client_middleware=None,
+def init_action_rpc(conf, context_class=None, *, serializer=None,
+                    allowed_exmods=(), client_middleware=None,
                     server_middleware=None):
     """Create the RPC transport only, for short-lived action processes.
 
-    Same rules as :func:`init`; :func:`get_notifier` is not available.
+    Same rules as :func:`init`; it replaces only the RPC transport, so
+    :func:`get_notifier` works only after an :func:`init`.
     """
-    global _conf, _transport, _context_class
-    _refuse_second_init()
     # Refuses a context_class without from_dict before anything is made.
     RequestContextSerializer(context_class=context_class)
+    service_exmods = _check_init_options(serializer, allowed_exmods)
     opts.register_opts(conf)
     _configure_middleware(conf, client_middleware, server_middleware)
-    _transport = _make_transport(oslo_messaging.get_rpc_transport, conf,
-                                 _rpc_url)
-    _conf, _context_class = conf, context_class
+    _replace(conf, context_class, serializer, service_exmods,
+             TRANSPORT=_make_transport(
+                 oslo_messaging.get_rpc_transport, conf, _rpc_url,
+                 _DEFAULT_EXMODS + service_exmods + _extra_exmods))
+
+
+def _check_init_options(serializer, allowed_exmods):
+    """``allowed_exmods`` as a list, after refusing what init cannot use."""
+    # Refuses a serializer without the Serializer methods.
+    RequestContextSerializer(serializer)
+    if isinstance(allowed_exmods, str):
+        allowed_exmods = [allowed_exmods]
+    allowed_exmods = list(allowed_exmods)
+    for module in allowed_exmods:
+        if not isinstance(module, str):
+            raise TypeError(
+                "allowed_exmods takes names of modules (such as "
+                "exceptions.__name__), got %s" % type(module).__name__)
+    return allowed_exmods
+
+
+def _replace(conf, context_class, serializer, service_exmods, **made):
+    """Make ``made`` (names of :data:`published`) and the rest the current
+    state; transports they replace go to :data:`_superseded`."""
+    global _conf, _context_class, _serializer
+    for name, value in made.items():
+        previous = published.get(name)
+        if name != "NOTIFIER" and previous is not None:
+            LOG.debug("rpc.init again without cleanup: %s %r stays open for "
+                      "what was made from it until cleanup()", name, previous)
+            _superseded.append(previous)
+        published[name] = value
+    _conf, _context_class, _serializer = conf, context_class, serializer
+    _service_exmods[:] = service_exmods
 
 
 def cleanup():
-    """Close the transports and forget every learned timeout.
+    """Close the transports (those a second :func:`init` replaced too) and
+    forget every learned timeout and what :func:`init` was given.
+
+    What it closes are the transports in ``rpc.TRANSPORT`` and
+    ``rpc.NOTIFICATION_TRANSPORT`` at the time, made by init or assigned.
 
     :raises NotInitializedError: when :func:`init` was not called.
     """
-    global _conf, _transport, _notification_transport, _notifier
-    global _context_class
-    if _transport is None:
+    global _conf, _context_class, _serializer
+    if published.get("TRANSPORT") is None:
         raise exceptions.NotInitializedError(
             "tacker_rpc.rpc.cleanup() called before init(conf)")
-    transports = [_transport, _notification_transport]
-    _conf = _transport = _notification_transport = _notifier = None
-    _context_class = None
+    transports = [published.get("TRANSPORT"),
+                  published.get("NOTIFICATION_TRANSPORT")] + _superseded
+    published.update(dict.fromkeys(STATE_NAMES))
+    del _superseded[:], _service_exmods[:]
+    _conf = _context_class = _serializer = None
     backoff.TIMEOUTS.reset()
     rpc_middleware.reset()
     for transport in transports:
@@ -155,7 +220,9 @@ def get_client(target, version_cap=None, serializer=None, *, timeout=None,
 
     Entities go through ``RequestContextSerializer(serializer)`` (with the
     ``context_class`` given to :func:`init`). Giving
-    ``timeout`` here turns the backoff off for this client's calls.
+    ``timeout`` here turns the backoff off for this client's calls. The
+    client is made on ``rpc.TRANSPORT`` (what :func:`init` made, or what
+    was assigned to it).
     ``middleware`` (a list) runs after the process's client middleware.
     """
     return oslo_messaging.get_rpc_client(
@@ -184,21 +251,24 @@ def get_server(target, endpoints, serializer=None, *, middleware=None):
     current (:mod:`tacker_rpc.correlation`) and inside the process's server
     middleware, then ``middleware`` (a list). With the ``rpc_ping_enabled``
     option on, it answers oslo.messaging's ``oslo_rpc_server_ping``. Call
-    ``start()`` on it.
+    ``start()`` on it. ``serializer`` None means the one given to
+    :func:`init`, if any.
     """
     client.check_target(target)
     if not isinstance(endpoints, (list, tuple)):
         raise TypeError("endpoints must be a list of objects, got %s"
                         % type(endpoints).__name__)
+    transport = _require_transport()
+    conf = current_conf()
     rpc_dispatcher = dispatcher.make_dispatcher(
-        endpoints, serializer_for(serializer),
+        endpoints, server_serializer_for(serializer),
         middleware=rpc_middleware.chain(rpc_middleware.SERVER, middleware),
         target=target)
-    server = stopping.RPCServer(_require_transport(), target, rpc_dispatcher,
+    server = stopping.RPCServer(transport, target, rpc_dispatcher,
                                 "threading")
-    _answer_oslo_ping(rpc_dispatcher, _conf)
-    if _conf.rpc_executor_grow_after > 0:
-        executor.install(server, _conf.rpc_executor_grow_after)
+    _answer_oslo_ping(rpc_dispatcher, conf)
+    if conf.rpc_executor_grow_after > 0:
+        executor.install(server, conf.rpc_executor_grow_after)
     return server
 
 
@@ -233,16 +303,18 @@ def get_notifier(service=None, host=None, publisher_id=None):
     ``service`` defaults to the ``project`` the configuration was loaded
     for (``conf(project="tacker")``), else the program's name; ``host`` to
     the ``host`` option. ``publisher_id``, when given, is used as it is.
-    Notifications carry the request context.
+    Notifications carry the request context. The notifier is
+    ``rpc.NOTIFIER`` (what :func:`init` made, or what was assigned to it).
     """
-    if _notifier is None:
+    notifier = published.get("NOTIFIER")
+    if notifier is None:
         raise exceptions.NotInitializedError(
             "tacker_rpc.rpc.get_notifier() needs init(conf) first "
             "(init_action_rpc does not create a notifier)")
     if not publisher_id:
         publisher_id = "%s.%s" % (service or _default_service(),
                                    host or _conf.host)
-    return _notifier.prepare(publisher_id=publisher_id)
+    return notifier.prepare(publisher_id=publisher_id)
 
 
 def current_conf():
@@ -268,27 +340,28 @@ def serializer_for(base):
     return RequestContextSerializer(base, context_class=_context_class)
 
 
+def server_serializer_for(base):
+    """:func:`serializer_for` ``base``, or the ``serializer`` given to
+    :func:`init` when ``base`` is None: the serializer of every server the
+    toolkit builds."""
+    return serializer_for(_serializer if base is None else base)
+
+
 def _default_service():
     # project and prog are None until the ConfigOpts is called.
     return (getattr(_conf, "project", None) or getattr(_conf, "prog", None)
             or os.path.basename(sys.argv[0]))
 
 
-def _refuse_second_init():
-    if _transport is not None:
-        raise exceptions.AlreadyInitializedError(
-            "tacker_rpc.rpc is already initialized; call cleanup() before "
-            "init() again")
-
-
 def _require_transport():
-    if _transport is None:
+    transport = published.get("TRANSPORT")
+    if transport is None:
         raise exceptions.NotInitializedError(
             "tacker_rpc.rpc.init(conf) has not been called")
-    return _transport
+    return transport
 
 
-def _make_transport(factory, conf, url_of):
+def _make_transport(factory, conf, url_of, exmods):
     """``factory(conf)``, with an unusable URL reported as
     InvalidTransportURL naming the option ``url_of(conf)`` returns, as
     ``(option name, url)``, with its password masked."""
@@ -296,7 +369,7 @@ def _make_transport(factory, conf, url_of):
     # A malformed host part (a port that is not a number, an unclosed IPv6
     # bracket) reaches us as the ValueError of urllib or oslo.utils.
     try:
-        transport = factory(conf, allowed_remote_exmods=get_allowed_exmods())
+        transport = factory(conf, allowed_remote_exmods=exmods)
     except (oslo_messaging.InvalidTransportURL,
             oslo_messaging.DriverLoadFailure, ValueError) as exc:
         option, url = url_of(conf)
@@ -345,7 +418,11 @@ def _notification_url(conf):
 
 
 class SavedState(typing.NamedTuple):
-    """What :func:`swap_state` takes and returns: this module's state."""
+    """What :func:`swap_state` takes and returns: this module's state.
+
+    ``transport``, ``notification_transport`` and ``notifier`` are what
+    ``rpc.TRANSPORT``... were, made by init or assigned (None when
+    absent)."""
 
     conf: typing.Any
     transport: typing.Any
@@ -354,6 +431,9 @@ class SavedState(typing.NamedTuple):
     extra_exmods: list
     context_class: typing.Any
     middleware: typing.Any = None
+    serializer: typing.Any = None
+    service_exmods: tuple = ()
+    superseded: tuple = ()
 
 
 def swap_state(state=None):
@@ -364,19 +444,22 @@ def swap_state(state=None):
     ``None`` means not initialized, with the current extra exception
     modules. Nothing is closed: the caller owns the transports it swaps out.
     """
-    global _conf, _transport, _notification_transport, _notifier
-    global _context_class
-    previous = SavedState(_conf, _transport, _notification_transport,
-                          _notifier, list(_extra_exmods), _context_class,
-                          rpc_middleware.saved())
+    global _conf, _context_class, _serializer
+    previous = SavedState(
+        _conf, published.get("TRANSPORT"),
+        published.get("NOTIFICATION_TRANSPORT"), published.get("NOTIFIER"),
+        list(_extra_exmods), _context_class, rpc_middleware.saved(),
+        _serializer, tuple(_service_exmods), tuple(_superseded))
     if state is None:
-        state = previous._replace(conf=None, transport=None,
-                                  notification_transport=None, notifier=None,
-                                  context_class=None, middleware=None)
+        state = SavedState(None, None, None, None, previous.extra_exmods,
+                           None)
     rpc_middleware.restore(state.middleware)
-    _conf, _transport = state.conf, state.transport
-    _notification_transport, _notifier = (state.notification_transport,
-                                          state.notifier)
+    published.update(TRANSPORT=state.transport,
+                     NOTIFICATION_TRANSPORT=state.notification_transport,
+                     NOTIFIER=state.notifier)
+    _conf, _context_class = state.conf, state.context_class
+    _serializer = state.serializer
     _extra_exmods[:] = state.extra_exmods
-    _context_class = state.context_class
+    _service_exmods[:] = state.service_exmods
+    _superseded[:] = state.superseded
     return previous

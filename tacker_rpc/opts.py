@@ -21,9 +21,6 @@ from tacker_rpc import redact
 
 LOG = logging.getLogger(__name__)
 
-# Copied once: oslo.messaging's list_opts() deep-copies on every call.
-_OSLO_MESSAGING_OPTS = _om_opts.list_opts()
-
 _GLOBAL_ONLY_GROUPS = compat.global_only_option_groups()
 
 #: How many times ``rpc_response_timeout`` the backoff ceiling is when
@@ -149,6 +146,10 @@ def register_opts(conf):
     lists (``transport_url``, ``executor_thread_pool_size``, the
     ``[oslo_messaging_rabbit]`` group...) so any of them can be overridden
     before :func:`tacker_rpc.rpc.init`. Registering twice is harmless.
+    oslo.messaging's options are taken as they are at this call, so a
+    default changed with ``oslo_messaging.set_transport_defaults`` before
+    it (whether tacker_rpc was imported before or after) is the one
+    registered, as oslo.messaging registers it.
 
     An option of the toolkit that ``conf`` already has under the same name
     with another definition (tacker, nova and neutron register their own
@@ -160,7 +161,9 @@ def register_opts(conf):
         ``transport_url``...) defined otherwise: oslo.messaging registers
         those itself and would fail later with ``DuplicateOptError``.
     """
-    for group, options in _OSLO_MESSAGING_OPTS:
+    # list_opts() copies oslo.messaging's definitions as they are now
+    # (about 1.5 ms), defaults set by set_transport_defaults included.
+    for group, options in _om_opts.list_opts():
         for opt in options:
             try:
                 conf.register_opt(opt, group=group)
@@ -169,7 +172,10 @@ def register_opts(conf):
                     "[%s] %s is registered with a definition other than "
                     "oslo.messaging's, which oslo.messaging registers "
                     "itself and cannot share; register the one "
-                    "oslo_messaging.opts.list_opts() gives, or none"
+                    "oslo_messaging.opts.list_opts() gives, or none (a "
+                    "default changed by set_transport_defaults after this "
+                    "conf registered the option also differs: call it "
+                    "before)"
                     % (group or "DEFAULT", opt.dest)) from None
     for group, options in [
             (None, core_opts + server_opts + backoff_opts + status_opts

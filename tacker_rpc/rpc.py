@@ -8,9 +8,12 @@ clients' backoff has learned (see doc/backoff.rst).
 
 ``TRANSPORT``, ``NOTIFICATION_TRANSPORT`` and ``NOTIFIER`` are, as in the
 peers' ``rpc.py``, the RPC transport, the notification transport and the
-notifier :func:`init` made (None before it and after :func:`cleanup`). They
-are read-only views: each read returns the current one, and assigning one
-raises ``AttributeError`` (the toolkit would not use what was assigned).
+notifier :func:`init` made (None before it and after :func:`cleanup`). A
+test may assign them (``rpc.TRANSPORT = mock.Mock()``, then the previous
+value back) or patch them (``mock.patch.object(rpc, "TRANSPORT")``): until
+the previous value is restored, :func:`get_client`, :func:`get_server`,
+``Service``, ``Connection``, :func:`get_notifier` and :func:`cleanup` use
+what was assigned, and the end of ``mock.patch`` restores what was there.
 """
 
 import sys
@@ -41,7 +44,7 @@ __all__ = [
     "add_backoff_observer", "add_extra_exmods", "cleanup",
     "clear_extra_exmods", "create_connection", "get_allowed_exmods",
     "get_backoff_snapshot", "get_client", "get_notifier", "get_server",
-    "init", "init_action_rpc", "remove_backoff_observer",
+    "init", "init_action_rpc", "remove_backoff_observer", "share_state",
 ]
 
 #: Set to True in a process that must not consume RPC (for example a test
@@ -58,46 +61,86 @@ def create_connection():
     return Connection()
 
 
-# The module state the peers expose, as views of tacker_rpc.messaging's.
-_STATE_VIEWS = {
-    "TRANSPORT": "_transport",
-    "NOTIFICATION_TRANSPORT": "_notification_transport",
-    "NOTIFIER": "_notifier",
-}
+# TRANSPORT, NOTIFICATION_TRANSPORT and NOTIFIER live in
+# tacker_rpc.messaging.published, which the factories read: reading,
+# assigning and deleting them here goes there.
 
 
 def __getattr__(name):
     try:
-        return getattr(messaging, _STATE_VIEWS[name])
+        return messaging.published[name]
     except KeyError:
         raise AttributeError("module %r has no attribute %r"
                              % (__name__, name)) from None
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_STATE_VIEWS))
+    return sorted(list(globals()) + list(messaging.STATE_NAMES))
 
 
 class _RpcModule(types.ModuleType):
-    """This module, refusing assignments to its state views."""
+    """This module, whose TRANSPORT, NOTIFICATION_TRANSPORT and NOTIFIER
+    are the toolkit's state: what is assigned is what it uses."""
 
     def __setattr__(self, name, value):
-        _refuse_state_change(name)
-        super().__setattr__(name, value)
+        if name in _STATE_NAMES:
+            messaging.published[name] = value
+        else:
+            super().__setattr__(name, value)
 
     def __delattr__(self, name):
-        _refuse_state_change(name)
-        super().__delattr__(name)
+        if name not in _STATE_NAMES:
+            super().__delattr__(name)
+        elif messaging.published.pop(name, _ABSENT) is _ABSENT:
+            raise AttributeError(name)
 
 
-def _refuse_state_change(name):
-    if name in _STATE_VIEWS:
-        raise AttributeError(
-            "tacker_rpc.rpc.%s is a read-only view of what rpc.init() "
-            "made; to use another transport, give init() a configuration "
-            "whose transport_url names it (fake:// or kombu+memory:////), "
-            "or patch an attribute of rpc.%s instead "
-            "(mock.patch.object(rpc.%s, '_send'))" % (name, name, name))
-
+_STATE_NAMES = frozenset(messaging.STATE_NAMES)
+_ABSENT = object()
+#: What a service's module shares with this one (share_state).
+_SHARED_NAMES = _STATE_NAMES | {"RPC_DISABLED"}
 
 sys.modules[__name__].__class__ = _RpcModule
+_THIS = sys.modules[__name__]
+
+
+def share_state(module_name):
+    """Make the module named ``module_name`` show and take this module's
+    ``TRANSPORT``, ``NOTIFICATION_TRANSPORT``, ``NOTIFIER`` and
+    ``RPC_DISABLED``.
+
+    For a service's migration module (its ``<service>/common/rpc.py``,
+    which re-exports this one): its tests read, assign and patch
+    ``<service>.common.rpc.TRANSPORT``... (``mock.patch.object(rpc,
+    "TRANSPORT")``, ``rpc.RPC_DISABLED = True``), and the toolkit must see
+    it. After ``rpc.share_state(__name__)`` at the end of that module,
+    reading, assigning and deleting those names there is doing it here.
+
+    :raises KeyError: when no module of that name is imported.
+    """
+    module = sys.modules[module_name]
+    for name in _SHARED_NAMES:
+        module.__dict__.pop(name, None)  # copied by "import *"
+    module.__class__ = _SharingModule
+
+
+class _SharingModule(types.ModuleType):
+    """A module whose shared names are this module's (share_state)."""
+
+    def __getattr__(self, name):
+        if name in _SHARED_NAMES:
+            return getattr(_THIS, name)
+        raise AttributeError("module %r has no attribute %r"
+                             % (self.__name__, name))
+
+    def __setattr__(self, name, value):
+        if name in _SHARED_NAMES:
+            setattr(_THIS, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        if name in _SHARED_NAMES:
+            delattr(_THIS, name)
+        else:
+            super().__delattr__(name)

@@ -4,8 +4,9 @@ import logging
 import os
 
 import oslo_messaging
-from oslo_service import service as oslo_service
 
+from tacker_rpc import backend
+from tacker_rpc import compat
 from tacker_rpc import messaging
 from tacker_rpc import metrics
 from tacker_rpc import status
@@ -75,7 +76,7 @@ class VoidConnection:
         pass
 
 
-class Service(oslo_service.Service):
+class Service(compat.threading_service_base()):
     """Service object for binaries running on hosts.
 
     A service enables RPC by listening on ``topic`` as server ``host``: it
@@ -86,6 +87,13 @@ class Service(oslo_service.Service):
     ``oslo_service.service.launch(conf, Service(...)).wait()`` after
     ``rpc.init(conf)``, and do not make calls in the launching process before
     it forks.
+
+    Building a Service asks for native threads: it selects oslo.service's
+    threading backend (:func:`tacker_rpc.backend.select_threading`), so
+    ``oslo_service.service.launch`` looked up afterwards is the threading
+    launcher; in a process eventlet has monkey-patched it warns instead
+    (``RuntimeWarning``), as Services are not supported there. Its base
+    class is oslo.service's threading ``Service`` whatever the backend.
 
     Without ``manager`` the Service is its own manager, as in tacker: a
     subclass's public methods are served, while what every oslo.service
@@ -116,6 +124,7 @@ class Service(oslo_service.Service):
 
     def __init__(self, host, topic, manager=None, serializer=None,
                  middleware=None, components=()):
+        backend.select_threading()
         super().__init__()
         self.host = host
         self.topic = topic
@@ -134,6 +143,16 @@ class Service(oslo_service.Service):
         :meth:`start`."""
         self.components.append(component)
         return component
+
+    def __setstate__(self, state):
+        # A worker oslo.service spawns (start_method="spawn") unpickles the
+        # Service in a fresh interpreter: it asks for native threads there.
+        backend.select_threading()
+        restore = getattr(super(), "__setstate__", None)
+        if restore is None:
+            self.__dict__.update(state)
+        else:
+            restore(state)
 
     @property
     def launcher_pid(self):

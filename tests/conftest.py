@@ -1,8 +1,10 @@
 """Shared by all tests.
 
-``tacker_rpc`` is imported before anything imports oslo.messaging, so that
-oslo.service's threading backend is selected for this process, as it is in
-a daemon that imports tacker_rpc first.
+The test process runs Services, as a daemon does, so it selects
+oslo.service's threading backend first thing, as a daemon may
+(tacker_rpc.backend); otherwise the first Service a test builds would
+switch it in the middle of the run. What importing tacker_rpc alone does
+is tested in fresh interpreters (tests/unit/test_import_order.py).
 """
 
 import logging
@@ -10,7 +12,9 @@ import signal
 
 import pytest
 
-import tacker_rpc  # noqa: F401
+from tacker_rpc import backend
+
+backend.select_threading()
 
 # A run stopped by SIGTERM (an outer timeout, CI's limit) tears down like
 # one stopped by Ctrl-C: fixtures stop the RabbitMQ nodes and server

@@ -1,20 +1,22 @@
-"""Entry point of the ``tacker-rpc`` console script."""
+"""Entry point of the ``tacker-rpc`` console script.
+
+The command's process runs Services (``serve``, ``demo``) on native
+threads: :func:`console_script` selects oslo.service's threading backend
+before anything imports ``oslo_messaging``, which would select eventlet
+(and print eventlet's deprecation warning). So this module imports the
+subcommands, all of which import it, only when it builds the parser.
+"""
 
 import argparse
+import importlib
 import logging
 import sys
 
-from tacker_rpc.cli import bench
-from tacker_rpc.cli import calls
-from tacker_rpc.cli import common
-from tacker_rpc.cli import demo
-from tacker_rpc.cli import describe
-from tacker_rpc.cli import doctor
-from tacker_rpc.cli import ping
-from tacker_rpc.cli import reqresp
-from tacker_rpc.cli import serve
+from tacker_rpc import backend
 
-SUBCOMMANDS = (demo, serve, calls, ping, describe, doctor, bench, reqresp)
+#: The subcommands' modules, in tacker_rpc.cli, in the order of --help.
+SUBCOMMANDS = ("demo", "serve", "calls", "ping", "describe", "doctor",
+               "bench", "reqresp")
 
 LOG = logging.getLogger(__name__)
 
@@ -26,8 +28,9 @@ def build_parser():
                     "oslo.messaging.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        required=True)
-    for module in SUBCOMMANDS:
-        module.register(subparsers)
+    for name in SUBCOMMANDS:
+        importlib.import_module("tacker_rpc.cli." + name).register(
+            subparsers)
     return parser
 
 
@@ -35,6 +38,7 @@ def main(argv=None):
     """Run one subcommand; returns (and exits with) its exit status:
     0 on success, 1 on a failure it reports, 2 on bad arguments."""
     args = build_parser().parse_args(argv)
+    from tacker_rpc.cli import common  # not at the top: see the docstring
     common.setup_logging(args.debug, getattr(args, "log_level",
                                              logging.WARNING))
     out = common.Output(args.format)
@@ -52,4 +56,5 @@ def main(argv=None):
 
 
 def console_script():
+    backend.select_threading()
     sys.exit(main())

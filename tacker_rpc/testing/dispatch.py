@@ -44,7 +44,7 @@ def dispatch(endpoints, ctxt, message):
         an unknown or ``_private`` method, ``InvalidMessage``...).
     """
     server_dispatcher = dispatcher.make_dispatcher(
-        endpoints, messaging.serializer_for(None))
+        endpoints, messaging.server_serializer_for(None))
     try:
         result = server_dispatcher.dispatch(_Incoming(ctxt, message))
     except oslo_messaging.ExpectedException as expected:

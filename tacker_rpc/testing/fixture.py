@@ -48,20 +48,20 @@ class RPCFixture(fixtures.Fixture):
     :param cast_as_call: make every ``cast()`` a call: it returns once the
         server has handled it, and what the handler raised reaches the
         caster. A fanout cast goes to one server of the topic.
-    :param exmods: names of the service's exception modules (as given to
-        ``rpc.add_extra_exmods``): their exceptions raised by a server reach
-        the caller as their own class, for this test only.
+    :param init_options: keyword arguments of ``rpc.init`` besides the
+        configuration: the service's ``context_class``, ``serializer`` and
+        ``allowed_exmods``, as its migration module gives them.
 
     :ivar conf: the configuration in use.
     :ivar notifications: the :class:`Notification` emitted so far, oldest
         first.
     """
 
-    def __init__(self, conf=None, cast_as_call=False, exmods=()):
+    def __init__(self, conf=None, cast_as_call=False, **init_options):
         super().__init__()
         self._given_conf = conf
         self.cast_as_call = cast_as_call
-        self.exmods = list(exmods)
+        self._init_options = init_options
         self.conf = None
         self.notifications = []
         self._condition = threading.Condition()
@@ -85,8 +85,7 @@ class RPCFixture(fixtures.Fixture):
         self._override("topics", [topic], _NOTIFICATIONS)
         self.addCleanup(recording.record_topic(topic, self._record))
 
-        messaging.add_extra_exmods(*self.exmods)
-        rpc.init(self.conf)
+        rpc.init(self.conf, **self._init_options)
         self.addCleanup(_cleanup_rpc)
         if self.cast_as_call:
             self.addCleanup(sends.intercept(_cast_as_call))

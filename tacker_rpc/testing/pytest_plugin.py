@@ -15,7 +15,8 @@ it in any environment where tacker_rpc is installed:
     the service's ``conftest.py`` overrides this fixture to return its own
     (with its options registered, and any override a test needs).
 ``rpc_fixture_exmods``
-    The exception modules given to the fixture: none unless the service's
+    The exception modules given to the fixture (as ``rpc.init``'s
+    ``allowed_exmods``): none unless the service's
     ``conftest.py`` overrides this fixture to list its own, so that its
     exceptions reach the test's callers as their own class.
 
@@ -59,14 +60,14 @@ def rpc_fixture_exmods():
 @pytest.fixture
 def rpc_fixture(rpc_fixture_conf, rpc_fixture_exmods):
     with testing.RPCFixture(conf=rpc_fixture_conf,
-                            exmods=rpc_fixture_exmods) as fixture:
+                            allowed_exmods=rpc_fixture_exmods) as fixture:
         yield fixture
 
 
 @pytest.fixture
 def rpc_fixture_cast_as_call(rpc_fixture_conf, rpc_fixture_exmods):
     with testing.RPCFixture(conf=rpc_fixture_conf, cast_as_call=True,
-                            exmods=rpc_fixture_exmods) as fixture:
+                            allowed_exmods=rpc_fixture_exmods) as fixture:
         yield fixture
 
 

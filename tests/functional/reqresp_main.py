@@ -21,10 +21,6 @@ appends the id of each response it applies to ``--log``, and runs until
 SIGTERM.
 """
 
-# isort: off
-import tacker_rpc  # noqa: F401
-# isort: on
-
 import argparse
 import json
 import logging

@@ -10,12 +10,6 @@ built without a manager: the Service is then its own manager, as in tacker.
 request ids) instead of the standard library's basicConfig.
 """
 
-# isort: off
-# tacker_rpc first: it selects oslo.service's threading backend before
-# oslo_service.service is imported.
-import tacker_rpc  # noqa: F401
-# isort: on
-
 import argparse
 import importlib
 import logging

@@ -8,10 +8,6 @@ broker, so nothing can call it from outside: the process structure and
 its signals are what tests/unit/test_launch_signals.py looks at.
 """
 
-# isort: off
-import tacker_rpc  # noqa: F401  (first: oslo.service's threading backend)
-# isort: on
-
 import sys
 
 from oslo_service import service as oslo_service

@@ -171,7 +171,7 @@ def test_cli_call_gives_the_errors_as_json(run_call):
 
 
 def test_the_fixture_allows_the_services_exception_modules_for_one_test():
-    with testing.RPCFixture(exmods=[action_errors.__name__]), \
+    with testing.RPCFixture(allowed_exmods=[action_errors.__name__]), \
             testing.stub_service("t", quota=Refuser().refuse_quota):
         client = rpc.get_client(oslo_messaging.Target(topic="t"))
         with pytest.raises(action_errors.QuotaExceeded):

@@ -9,6 +9,7 @@ import pytest
 from tacker_rpc import backoff
 from tacker_rpc import dispatcher
 from tacker_rpc import exceptions
+from tacker_rpc import messaging
 from tacker_rpc import rpc
 from tests.config import MEMORY_URL
 from tests.config import make_conf
@@ -18,18 +19,39 @@ def echo_client(topic):
     return rpc.get_client(oslo_messaging.Target(topic=topic))
 
 
-def test_init_twice_is_refused_and_keeps_the_first_transport(
-        init_rpc, memory_server):
+def test_init_again_replaces_and_cleanup_closes_both(init_rpc,
+                                                    memory_server):
+    # tacker's test base runs config.init() (which calls rpc.init) and then
+    # rpc.init(CONF) again, without cleanup: tacker replaced its globals.
     init_rpc()
     memory_server("twice")
-    first = echo_client("twice").transport
-    with pytest.raises(exceptions.AlreadyInitializedError, match="cleanup"):
-        rpc.init(cfg.ConfigOpts())
-    with pytest.raises(exceptions.AlreadyInitializedError):
-        rpc.init_action_rpc(cfg.ConfigOpts())
-    client = echo_client("twice")
-    assert client.transport is first
-    assert client.call({}, "echo", value="still here") == "still here"
+    first_client = echo_client("twice")
+    first = (rpc.TRANSPORT, rpc.NOTIFICATION_TRANSPORT, rpc.NOTIFIER)
+    closed = []
+    for transport in first[:2]:
+        transport.cleanup = lambda t=transport: closed.append(t)
+    second_conf = init_rpc(host="second")
+    assert rpc.TRANSPORT not in first and rpc.NOTIFIER is not first[2]
+    assert echo_client("twice").transport is rpc.TRANSPORT
+    assert rpc.get_notifier("svc").publisher_id == "svc.second"
+    assert messaging.current_conf() is second_conf
+    # What was made from the first transport keeps working on it.
+    assert first_client.call({}, "echo", value="still here") == "still here"
+    assert closed == []
+    rpc.init_action_rpc(make_conf(MEMORY_URL))
+    assert rpc.NOTIFIER is not None
+    rpc.cleanup()
+    assert closed == list(first[:2])
+    assert (rpc.TRANSPORT, rpc.NOTIFICATION_TRANSPORT, rpc.NOTIFIER) == (
+        None, None, None)
+
+
+def test_a_failed_init_again_keeps_the_running_state(init_rpc):
+    init_rpc()
+    running = (rpc.TRANSPORT, rpc.NOTIFIER)
+    with pytest.raises(exceptions.InvalidTransportURL):
+        init_rpc(transport_url="nosuchdriver://")
+    assert (rpc.TRANSPORT, rpc.NOTIFIER) == running
 
 
 def test_init_after_cleanup_works(init_rpc):

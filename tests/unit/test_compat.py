@@ -33,9 +33,11 @@ def test_a_caller_wakes_when_its_reply_arrives_not_at_the_next_poll(
 
 
 def test_a_conf_holding_the_service_options_can_be_launched():
-    # In a process of its own: the launcher installs signal handlers.
+    # In a process of its own: the launcher installs signal handlers. The
+    # threading launcher, as in a daemon that built a Service.
     code = textwrap.dedent("""
-        import tacker_rpc
+        from tacker_rpc import backend
+        backend.select_threading()
         from oslo_config import cfg
         from oslo_service import service
         from tacker_rpc import compat

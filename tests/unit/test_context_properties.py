@@ -19,7 +19,8 @@ KNOWN_KEYS = (
     "resource_uuid", "user_name", "project_name", "domain_name",
     "user_domain_name", "project_domain_name", "system_scope", "is_admin",
     "read_only", "show_deleted", "is_admin_project", "roles", "user",
-    "tenant", "project", "domain", "user_domain", "project_domain",
+    "tenant", "tenant_id", "tenant_name", "project", "domain",
+    "user_domain", "project_domain",
     "timestamp", "service_catalog", "remote_address",
 )
 

@@ -67,8 +67,23 @@ def test_oslo_service_threading_backend():
     assert parameters(backend, "init_backend") == ["type_"], \
         why
     assert backend.BackendType.THREADING.value == "threading", why
-    # Importing tacker_rpc (conftest did) selected it.
+    # tacker_rpc.backend.select_threading (conftest called it) selected it.
     assert backend.get_backend_type() is backend.BackendType.THREADING, why
+
+
+def test_threading_service_class():
+    why = gone("backend._threading.service.Service (a ServiceBase built "
+               "with threads=, with a threading thread group in tg)",
+               "compat.threading_service_base",
+               "the base class of rpc.Service whichever backend the process "
+               "selected", package="oslo.service")
+    module = "oslo_service.backend._threading.service"
+    assert importlib.util.find_spec(module) is not None, why
+    service_cls = hook_class(importlib.import_module(module), "Service", why)
+    assert issubclass(service_cls, backend.base.ServiceBase), why
+    assert parameters(service_cls, "__init__") == ["self", "threads"], why
+    assert type(service_cls().tg).__module__ == (
+        "oslo_service.backend._threading.threadgroup"), why
 
 
 def test_cotyledon_service_options():
