@@ -258,7 +258,7 @@ def test_two_requesters_share_one_store(scenario):
     sender.wait(DEADLINE)
     taker = scenario.requester("applied-taker")
     eventually(lambda: os.path.exists(taker.log_path) and "ready" in
-               taker.log(), "the second requester is ready")
+               taker.log().splitlines(), "the second requester is ready")
     scenario.go()
     eventually(lambda: scenario.count(store_mod.DONE) == 10, "10 answered")
     scenario.assert_matched(10)
@@ -306,7 +306,8 @@ def test_restarted_requester_resends_nothing_answered(either_driver):
                "the responder sent 5 responses")
     assert scenario.count(store_mod.DONE) == 0
     second = scenario.requester("applied-2", "--create-or-update", "5")
-    eventually(lambda: "ready" in second.log(), "the second requester ran")
+    eventually(lambda: "ready" in second.log().splitlines(),
+               "the second requester ran")
     second.signal(signal.SIGTERM)
     assert second.wait(DEADLINE) == 0, second.log()
     assert second.log().split().count("left") == 5, second.log()
