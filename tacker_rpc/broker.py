@@ -13,6 +13,10 @@ DEFAULT_PORT = 5672
 CONNECT_TIMEOUT = 5.0
 #: oslo.messaging drivers that talk AMQP 0-9-1 to RabbitMQ.
 RABBIT_DRIVERS = ("rabbit", "kombu")
+#: Those and the lean one, whose queues are named as the rabbit driver
+#: names them (it replaces the RPC path only; its notifications are the
+#: rabbit driver's).
+ALL_RABBIT_DRIVERS = RABBIT_DRIVERS + ("lean-rabbit",)
 
 
 def parse(conf):
@@ -75,9 +79,10 @@ def connect(host, vhost):
     return conn
 
 
-def first_connection(conf):
+def first_connection(conf, drivers=RABBIT_DRIVERS):
     """A connection to the first host of ``conf``'s RabbitMQ that accepts
-    a login, or None when the transport is not RabbitMQ.
+    a login, or None when the transport's driver is not one of
+    ``drivers``.
 
     oslo.messaging retries a connection forever; checking first lets a
     command fail at once with the reason.
@@ -85,7 +90,7 @@ def first_connection(conf):
     :raises BrokerProblem: with the first host's problem when none works.
     """
     driver, vhost, hosts = parse(conf)
-    if driver not in RABBIT_DRIVERS:
+    if driver not in drivers:
         return None
     problems = []
     for host in hosts:
@@ -111,3 +116,32 @@ def delete_queues(conf, names):
             channel.queue_delete(queue=name)
     finally:
         conn.release()
+
+
+def queue_state(conf, queue, drivers=RABBIT_DRIVERS):
+    """``(messages, consumers)`` of ``queue`` on ``conf``'s RabbitMQ:
+    messages waiting, not yet delivered to any consumer (those delivered
+    and not acknowledged are not counted), and consumers; ``(0, 0)`` when
+    the queue does not exist, None when the transport's driver is not one
+    of ``drivers``.
+
+    :raises BrokerProblem: when no broker host can be used.
+    """
+    conn = first_connection(conf, drivers)
+    if conn is None:
+        return None
+    try:
+        _, messages, consumers = conn.channel().queue_declare(
+            queue=queue, passive=True)
+        return messages, consumers
+    except amqp.exceptions.NotFound:
+        return 0, 0
+    finally:
+        conn.release()
+
+
+def ready_messages(conf, queue):
+    """The messages of :func:`queue_state` (on any driver of
+    :data:`ALL_RABBIT_DRIVERS`), or None."""
+    state = queue_state(conf, queue, ALL_RABBIT_DRIVERS)
+    return None if state is None else state[0]

@@ -70,11 +70,13 @@ NEVER_CALLABLE = frozenset((
 ))
 
 
-#: What an oslo.service Service has (start, stop, wait, reset...): never
-#: callable on an endpoint that is a Service, as a
+#: What an oslo.service Service has (start, stop, wait, reset...), and
+#: what :class:`tacker_rpc.service.Service` adds (``add_component``):
+#: never callable on an endpoint that is a Service, as a
 #: :class:`tacker_rpc.service.Service` built without a manager is.
 SERVICE_METHODS = frozenset(
-    name for name in dir(oslo_service.Service) if not name.startswith("_"))
+    name for name in dir(oslo_service.Service)
+    if not name.startswith("_")) | {"add_component"}
 
 
 def callable_remotely(name, endpoint=None):

@@ -7,6 +7,12 @@ the first field at fault. Declared RPC APIs (:mod:`tacker_rpc.api`) check
 arguments with it on both sides; anything else that declares fields uses
 it the same way.
 
+One class, one name: ``tacker_rpc.fields.Field``. ``api.Field`` and
+``reqresp.Field`` are the same class under the name of the module a
+declaration already imports (``api.Field is reqresp.Field is
+fields.Field``), not a second kind of field; the documentation writes
+``Field`` and means this one.
+
 The types a field may have are those a value keeps through JSON (what is
 checked on a server is what arrived):
 

@@ -17,9 +17,15 @@ those work on a tacker_rpc service without that daemon:
   ``..._exception_total``, labelled ``exchange``, ``topic``, ``server``,
   ``endpoint``, ``namespace``, ``version``, ``method``.
 
-The ``*_exception_total`` counters add ``exception`` (the class name), and
-the ``*_end_total`` counters add ``outcome``: ``ok``, ``timeout``
-(``MessagingTimeout``) or ``error``. oslo.messaging's labels ``process``
+The ``*_end_total`` counters add ``outcome``: ``ok``, ``timeout``
+(``MessagingTimeout``), ``refused`` (an
+:class:`~tacker_rpc.exceptions.ActionError`, ``InvalidArguments``
+included: the server refused the caller's bad input, it did not fail)
+or ``error`` (any other exception). The ``*_exception_total`` counters
+add ``exception`` (the class name) and count the timeouts and errors,
+not the refusals: an alert on the server's error rate does not fire on
+bad input. oslo.messaging has no refusals and counts every exception;
+doc/observability.rst says so. oslo.messaging's labels ``process``
 and ``timeout`` are left out: the first is for its collector daemon to
 tell processes apart, which the scrape target does here; the second would
 make a new series every time the backoff changes a timeout. A label whose
@@ -55,6 +61,7 @@ import prometheus_client
 from prometheus_client import core as prometheus_core
 
 from tacker_rpc import backoff
+from tacker_rpc import exceptions
 from tacker_rpc import middleware
 
 REGISTRY = prometheus_client.CollectorRegistry()
@@ -165,12 +172,15 @@ class MetricsMiddleware(middleware.Middleware):
             series.end_ok.inc()
         else:
             metrics = _METRICS[request.side]
-            outcome = ("timeout"
-                       if isinstance(exc, oslo_messaging.MessagingTimeout)
-                       else "error")
-            metrics["end"].labels(*series.labels, outcome).inc()
-            metrics["exception"].labels(*series.labels,
-                                        request.exception_name).inc()
+            if isinstance(exc, exceptions.ActionError):
+                metrics["end"].labels(*series.labels, "refused").inc()
+            else:
+                outcome = ("timeout"
+                           if isinstance(exc, oslo_messaging.MessagingTimeout)
+                           else "error")
+                metrics["end"].labels(*series.labels, outcome).inc()
+                metrics["exception"].labels(*series.labels,
+                                            request.exception_name).inc()
         series.seconds.observe(request.duration)
         series.in_flight.dec()
 

@@ -109,10 +109,21 @@ class Service(compat.threading_service_base()):
     service runs in another process than the one that built it (a worker
     oslo.service's launcher forked: the process to signal to stop the
     service), else None.
+
+    ``components`` (and :meth:`add_component`) are objects with ``start()``
+    and ``stop()`` that live as long as the service in the process serving
+    it, such as a :class:`~tacker_rpc.reqresp.Responder` or
+    :class:`~tacker_rpc.reqresp.Requester`: :meth:`start` starts them, in
+    order, in the worker after oslo.service's launcher forked, before RPC
+    messages flow (so the manager may use them from its first request);
+    :meth:`stop` stops them, in reverse order, after the RPC servers have
+    answered what they had in flight and before the process's transport
+    is cleaned up. ``describe`` lists the long-running requests they send
+    and answer.
     """
 
     def __init__(self, host, topic, manager=None, serializer=None,
-                 middleware=None):
+                 middleware=None, components=()):
         backend.select_threading()
         super().__init__()
         self.host = host
@@ -120,9 +131,18 @@ class Service(compat.threading_service_base()):
         self.manager = self if manager is None else manager
         self.serializer = serializer
         self.middleware = middleware
+        self.components = list(components)
         self.conn = None
         self.metrics_server = None
         self._built_in = os.getpid()
+        self._started_components = []
+
+    def add_component(self, component):
+        """Run ``component`` (with ``start()`` and ``stop()``) with the
+        service, after those given before; returns it. Call it before
+        :meth:`start`."""
+        self.components.append(component)
+        return component
 
     def __setstate__(self, state):
         # A worker oslo.service spawns (start_method="spawn") unpickles the
@@ -139,10 +159,12 @@ class Service(compat.threading_service_base()):
         return None if os.getpid() == self._built_in else os.getppid()
 
     def start(self):
-        """Start consuming.
+        """Start the components, then consuming.
 
         Calls ``manager.initialize_service_hook(self)`` when the manager has
-        one, after the consumer is created and before messages flow.
+        one, after the consumer is created and before the components
+        start. When a component fails to start, those started are stopped
+        and the error is raised: nothing is consumed.
         """
         super().start()
         # tacker_rpc.rpc imports this module; rpc.RPC_DISABLED is read here.
@@ -160,8 +182,25 @@ class Service(compat.threading_service_base()):
         hook = getattr(self.manager, "initialize_service_hook", None)
         if callable(hook):
             hook(self)
+        try:
+            for component in self.components:
+                component.start()
+                self._started_components.append(component)
+        except Exception:
+            self._stop_components()
+            self.conn = None  # its servers never started
+            raise
         self._serve_metrics()
         self.conn.consume_in_threads()
+
+    def _stop_components(self):
+        while self._started_components:
+            component = self._started_components.pop()
+            try:
+                component.stop()
+            except Exception:
+                LOG.exception("Error while stopping %r of service %s on %s",
+                              component, self.topic, self.host)
 
     def _serve_metrics(self):
         if not hasattr(self.conn, "servers"):  # RPC disabled
@@ -181,10 +220,11 @@ class Service(compat.threading_service_base()):
                  conf.rpc_metrics_host, conf.rpc_metrics_port)
 
     def stop(self, graceful=False):
-        """Stop consuming, answer the requests in flight, stop the service.
+        """Stop consuming, answer the requests in flight, stop the
+        components, stop the service.
 
-        Errors while closing the connection are logged, not raised, so the
-        service always stops.
+        Errors while closing the connection or stopping a component are
+        logged, not raised, so the service always stops.
         """
         if self.conn is not None:
             try:
@@ -193,6 +233,7 @@ class Service(compat.threading_service_base()):
                 LOG.exception("Error while closing the RPC connection of "
                               "service %s on %s", self.topic, self.host)
             self.conn = None
+        self._stop_components()
         if self.metrics_server is not None:
             self.metrics_server.shutdown()
             self.metrics_server.server_close()

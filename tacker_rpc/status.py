@@ -134,7 +134,12 @@ class StatusEndpoint:
         line, "" without one), sorted by name; ``apis``: each declared API
         the manager implements (:func:`tacker_rpc.declaration.describe`:
         its methods with kind, version, arguments, types and
-        descriptions), an empty list for a plain manager.
+        descriptions), an empty list for a plain manager; ``requests``:
+        the long-running requests (:mod:`tacker_rpc.reqresp`) the
+        service's components answer or send, each with ``kind``, ``role``
+        (``answers`` or ``sends``), ``topic`` (the responder's),
+        ``fields`` and ``response`` (their fields, as ``apis`` lists
+        arguments).
         """
         manager = self._service.manager
         target = getattr(manager, "target", None)
@@ -148,7 +153,17 @@ class StatusEndpoint:
             "methods": [] if manager is None else _public_methods(manager),
             "apis": [declaration.describe(api) for api
                      in implementation.implemented_apis(manager)],
+            "requests": _long_running_requests(self._service),
         }
+
+
+def _long_running_requests(service):
+    requests = []
+    for component in getattr(service, "components", ()):
+        describe = getattr(component, "describe_requests", None)
+        if callable(describe):
+            requests.extend(describe())
+    return requests
 
 
 def _public_methods(manager):

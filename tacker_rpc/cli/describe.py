@@ -4,8 +4,10 @@ One server (any of the topic, or the one ``--server`` names) answers a
 call to the status endpoint's ``describe``. A declared API is printed as a
 table of its methods (kind, version, return type, first docstring line),
 each followed by its arguments with their types and descriptions; a
-plain manager as its methods' signatures. ``--format json`` prints the
-whole answer.
+plain manager as its methods' signatures. The long-running requests the
+service answers or sends (:mod:`tacker_rpc.reqresp`) follow, each with its
+fields and its response's fields. ``--format json`` prints the whole
+answer.
 """
 
 import oslo_messaging
@@ -16,6 +18,7 @@ from tacker_rpc.cli import common
 
 API_COLUMNS = ("method", "kind", "since", "returns / arguments", "doc")
 PLAIN_COLUMNS = ("method", "signature", "doc")
+REQUEST_COLUMNS = ("kind", "role", "topic", "fields / response", "doc")
 
 
 def register(subparsers):
@@ -51,10 +54,11 @@ def format_description(described):
     where = "topic %s, host %s, manager %s" % (
         described["topic"], described["host"], described["manager"])
     apis = described.get("apis") or []
+    requests = _requests_section(described.get("requests") or [])
     if not apis:
-        return "%s (no declared API)\n%s" % (where, common.format_table(
+        return "%s (no declared API)\n%s%s" % (where, common.format_table(
             PLAIN_COLUMNS, [[m["name"], m["signature"], m["doc"]]
-                            for m in described["methods"]]))
+                            for m in described["methods"]]), requests)
     sections = [where]
     for api in apis:
         rows = []
@@ -68,7 +72,24 @@ def format_description(described):
         sections.append("\n%s %s, namespace %s: %s\n%s" % (
             api["api"], api["version"], api["namespace"], api["doc"],
             common.format_table(API_COLUMNS, rows)))
-    return "\n".join(sections)
+    return "\n".join(sections) + requests
+
+
+def _requests_section(requests):
+    """The long-running requests, each followed by its fields and, after
+    ``->``, its response's fields; "" when there are none."""
+    if not requests:
+        return ""
+    rows = []
+    for request in requests:
+        rows.append([request["kind"], request["role"], request["topic"],
+                     "", request["doc"]])
+        rows += [["", "", "", "  " + format_argument(field),
+                  field["description"]] for field in request["fields"]]
+        rows += [["", "", "", "  -> " + format_argument(field),
+                  field["description"]] for field in request["response"]]
+    return "\n\nlong-running requests (tacker_rpc.reqresp)\n%s" % (
+        common.format_table(REQUEST_COLUMNS, rows))
 
 
 def format_argument(argument):

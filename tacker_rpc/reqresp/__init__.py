@@ -35,7 +35,7 @@ What a caller may rely on:
   and come back with the response.
 * Delivery is at least once both ways: a request or response is
   acknowledged only after it has been handled (the response recorded in
-  the store); one whose handler died comes again (:mod:`.wire`).
+  the store); one whose handler died comes again (:mod:`.delivery`).
 * A response is applied once per revision: duplicates are counted and
   ignored, responses to an older revision or an expired request are
   ignored, callbacks run once, in the process that applied the response.
@@ -46,13 +46,21 @@ What a caller may rely on:
   answer again. Only a request whose handler was running when its process
   died comes to a handler again. ``Responder.unanswered()`` lists the
   requests whose handlers returned without answering, after a restart too.
+* ``Requester.start()`` returns once the responses that waited in the
+  reply topic's queue are applied (bounded by ``start_timeout``): right
+  after a restart, ``create_or_update`` and ``pending()`` see answered
+  what was answered while the service was down, and nothing answered is
+  sent again.
+* A :class:`~tacker_rpc.rpc.Service` runs a requester or responder with
+  its lifecycle when given it as a component (``components=[...]``), and
+  its ``describe`` lists the kinds they send and answer.
 * Requests and responses survive a restart of either side: the requester's
   records are in its store (:mod:`.store`, any SQLAlchemy URL, shared by
   the service's processes), responses wait in the reply topic's queue
   while no process of the requester runs, requests in the responder's;
   those queues are durable and the messages persistent, so a restart of
   the broker loses neither, whatever the service's own transport uses
-  (:mod:`.wire` names them).
+  (:mod:`.delivery` names them).
 * ``create_or_update`` from several processes at once for the same fields
   makes one request, on SQLite, PostgreSQL and MySQL alike (:mod:`.store`).
 * ``tacker-rpc requests --store URL --topic REPLY_TOPIC`` lists a

@@ -67,6 +67,18 @@ class _Declared:
         return cls.FIELDS.describe()
 
 
+def describe_kind(request_class, role, topic):
+    """What ``describe`` lists of ``request_class``: ``kind``, ``role``,
+    ``topic``, ``doc`` (first docstring line), ``fields`` and
+    ``response`` (:meth:`_Declared.describe` of the request and response
+    classes)."""
+    doc = (request_class.__doc__ or "").strip()
+    return {"kind": request_class.KIND, "role": role, "topic": topic,
+            "doc": doc.splitlines()[0] if doc else "",
+            "fields": request_class.describe(),
+            "response": request_class.RESPONSE.describe()}
+
+
 class Response(_Declared):
     """An answer to a request: its fields, or an error.
 

@@ -7,12 +7,13 @@ import threading
 import time
 
 from tacker_rpc import exceptions
+from tacker_rpc.reqresp import declare
+from tacker_rpc.reqresp import delivery
 from tacker_rpc.reqresp import store as store_mod
-from tacker_rpc.reqresp import wire
 
 LOG = logging.getLogger(__name__)
 
-class Requester(wire.Side):
+class Requester(delivery.Side):
     """Sends requests of ``request_class`` to ``responder_topic`` and takes
     their responses from ``reply_topic``.
 
@@ -27,29 +28,73 @@ class Requester(wire.Side):
         ``rpc.init`` when None).
     :param poll_interval: seconds between looks at the store by
         :meth:`wait_for`, for responses another process takes.
+    :param start_timeout: the most seconds :meth:`start` waits for the
+        responses queued before it.
 
-    :meth:`start` opens the store (creating or upgrading its schema) and
-    consumes the reply topic; responses that arrived while no process of
-    the service was running are then taken. :meth:`stop` stops consuming.
+    :meth:`stop` stops consuming and closes the store.
     """
 
     def __init__(self, request_class, responder_topic, reply_topic,
-                 store_url=None, conf=None, poll_interval=1.0):
+                 store_url=None, conf=None, poll_interval=1.0,
+                 start_timeout=60.0):
         super().__init__(conf, reply_topic, store_url)
         self.request_class = request_class
         self.kind = request_class.KIND
         self.responder_topic = responder_topic
         self.reply_topic = reply_topic
         self.poll_interval = poll_interval
+        self.start_timeout = start_timeout
+        self._taken = 0
         self.identity = "%s:%d" % (socket.gethostname(), os.getpid())
         self._answered = threading.Condition()
         self._on_response = []
         self._on_all_answered = []
 
     def start(self):
+        """Open the store (creating or upgrading its schema), consume the
+        reply topic, and return once the responses that waited in its
+        queue (sent while no process of the service ran) are applied;
+        returns the requester.
+
+        So after a restart, :meth:`create_or_update`, :meth:`pending` and
+        the rest see answered what was answered while the service was
+        down, and nothing answered is sent again. Waiting ends early when
+        no request is pending any more (other processes of the service,
+        sharing the queue, took the rest), and after ``start_timeout``
+        seconds in any case (logged; responses still queued are then
+        taken as they come). On a broker other than RabbitMQ the queue
+        cannot be counted and start() does not wait.
+        """
         self.open_store()
-        self.listen(self.reply_topic, wire.RESPONSE_EVENT, self._take)
+        queued = self.queued(self.reply_topic)
+        self.listen(self.reply_topic, delivery.RESPONSE_EVENT, self._take)
+        if queued:
+            self._take_queued(queued)
         return self
+
+    def _take_queued(self, queued):
+        LOG.info("%s: taking the %d responses queued on %s", self.kind,
+                 queued, self.reply_topic)
+        deadline = time.monotonic() + self.start_timeout
+        with self._answered:
+            while self._taken < queued:
+                if not self._db().count(self.reply_topic, self.kind,
+                                        store_mod.PENDING):
+                    return
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    LOG.info("%s: %d of the %d responses queued on %s "
+                             "taken within %gs; the rest as they come",
+                             self.kind, self._taken, queued,
+                             self.reply_topic, self.start_timeout)
+                    return
+                self._answered.wait(min(left, self.poll_interval))
+
+    def describe_requests(self):
+        """The request kind this requester sends, as ``describe`` lists it
+        (:func:`~tacker_rpc.reqresp.declare.describe_kind`)."""
+        return [declare.describe_kind(self.request_class, "sends",
+                                      self.responder_topic)]
 
     # Sending.
 
@@ -205,7 +250,7 @@ class Requester(wire.Side):
         return self._db().list(self.reply_topic, self.kind, states)
 
     def _send_row(self, ctxt, row):
-        self.publish(ctxt, self.responder_topic, wire.REQUEST_EVENT, {
+        self.publish(ctxt, self.responder_topic, delivery.REQUEST_EVENT, {
             "kind": self.kind, "id": row["id"], "revision": row["revision"],
             "reply_topic": self.reply_topic, "fields": row["fields"]})
         if self._db().mark_sent(row["id"], row["revision"]):
@@ -226,6 +271,12 @@ class Requester(wire.Side):
 
     def _take(self, ctxt, payload):
         """Apply one response; raising makes it come again."""
+        self._apply(payload)
+        with self._answered:
+            self._taken += 1
+            self._answered.notify_all()
+
+    def _apply(self, payload):
         request_id = payload.get("id")
         if payload.get("kind") != self.kind:
             LOG.error("reply topic %s: dropped a response of kind %r to %r; "

@@ -3,13 +3,14 @@
 import logging
 
 from tacker_rpc import exceptions
+from tacker_rpc.reqresp import declare
+from tacker_rpc.reqresp import delivery
 from tacker_rpc.reqresp import store as store_mod
-from tacker_rpc.reqresp import wire
 
 LOG = logging.getLogger(__name__)
 
 
-class Responder(wire.Side):
+class Responder(delivery.Side):
     """Receives requests sent to ``topic`` and hands each to the handler
     of its request class.
 
@@ -65,11 +66,17 @@ class Responder(wire.Side):
         self._handlers[request_class.KIND] = (request_class, handler)
         return handler
 
+    def describe_requests(self):
+        """The request kinds this responder answers, as ``describe`` lists
+        them (:func:`~tacker_rpc.reqresp.declare.describe_kind`)."""
+        return [declare.describe_kind(request_class, "answers", self.topic)
+                for request_class, _ in self._handlers.values()]
+
     def start(self):
         """Open the store, connect, and start taking requests (those
         queued while no responder ran first)."""
         self.open_store()
-        self.listen(self.topic, wire.REQUEST_EVENT, self._receive)
+        self.listen(self.topic, delivery.REQUEST_EVENT, self._receive)
         return self
 
     def unanswered(self):
@@ -119,7 +126,7 @@ class Responder(wire.Side):
 
     def _answer(self, kind, request_id, revision, reply_topic, fields,
                 error):
-        self.publish(None, reply_topic, wire.RESPONSE_EVENT, {
+        self.publish(None, reply_topic, delivery.RESPONSE_EVENT, {
             "kind": kind, "id": request_id, "revision": revision,
             "fields": fields, "error": error})
 

@@ -27,10 +27,13 @@ times keep microseconds (``DATETIME(6)``), so that requests list oldest
 first.
 
 The schema is created and upgraded when a :class:`Store` is opened: table
-``tacker_rpc_schema`` holds the version of this component, and each
-version's migration runs once, in order (version 2 adds the lock and
-index tables and indexes the requests already there; version 3 the
-responders' table ``tacker_rpc_received_requests``). A store newer than
+``tacker_rpc_schema`` holds the version of this component. A new store
+is created at the current version in one step, logged in one INFO line;
+an older one is upgraded, each version's migration running once, in
+order, and logged in one INFO line naming both versions (version 2 adds
+the lock and index tables and indexes the requests already there;
+version 3 the responders' table ``tacker_rpc_received_requests``). A
+store newer than
 this code is refused (:class:`~tacker_rpc.exceptions.StoreError`).
 
 The state machine of a request (:data:`TRANSITIONS`)::
@@ -775,7 +778,8 @@ def _upgrade_in(conn):
     _schema.create(conn, checkfirst=True)
     version = conn.execute(sa.select(_schema.c.version).where(
         _schema.c.component == COMPONENT)).scalar()
-    if version is None:
+    created = version is None
+    if created:
         version = 0
         conn.execute(_schema.insert().values(component=COMPONENT, version=0))
     if version > SCHEMA_VERSION:
@@ -784,8 +788,16 @@ def _upgrade_in(conn):
             "up to %d: upgrade tacker_rpc"
             % (conn.engine.url.render_as_string(hide_password=True), version,
                SCHEMA_VERSION))
-    for number in range(version, SCHEMA_VERSION):
-        _MIGRATIONS[number](conn)
-        conn.execute(_schema.update().where(
-            _schema.c.component == COMPONENT).values(version=number + 1))
-        LOG.info("request store schema upgraded to version %d", number + 1)
+    if version == SCHEMA_VERSION:
+        return
+    for migration in _MIGRATIONS[version:]:
+        migration(conn)
+    conn.execute(_schema.update().where(
+        _schema.c.component == COMPONENT).values(version=SCHEMA_VERSION))
+    name = conn.engine.url.render_as_string(hide_password=True)
+    if created:
+        LOG.info("request store %s created at schema version %d", name,
+                 SCHEMA_VERSION)
+    else:
+        LOG.info("request store %s upgraded from schema version %d to %d",
+                 name, version, SCHEMA_VERSION)

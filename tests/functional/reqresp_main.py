@@ -4,7 +4,7 @@
         --topic T --dir D [--hold] [--batch N] [--interval S]
     python -m tests.functional.reqresp_main requester --transport-url URL \
         --topic T --reply-topic R --store URL --log FILE [--send N] \
-        [--callback-delay S]
+        [--create-or-update N] [--callback-delay S]
 
 The responder (a certificate authority) writes each request it receives
 to ``D/received.jsonl`` before acknowledging it, and answers from there:
@@ -14,6 +14,9 @@ once ``D/go`` exists when ``--hold``, once it has ``--batch`` requests
 answers what it had received and not answered (``D/answered``).
 
 The requester sends ``--send`` requests (common names ``host-0``...),
+then ``create_or_update`` for ``--create-or-update`` common names
+(``host-0``...) right after ``start()``, printing ``sent`` or ``left``
+(answered, not sent again) for each,
 appends the id of each response it applies to ``--log``, and runs until
 SIGTERM.
 """
@@ -124,6 +127,10 @@ def run_requester(args):
     requester.start()
     for number in range(args.send):
         requester.send({}, common_name="host-%d" % number)
+    for number in range(args.create_or_update):
+        request = requester.create_or_update(
+            {}, ["common_name"], common_name="host-%d" % number)
+        print("left" if request.response else "sent", flush=True)
     return requester
 
 
@@ -156,6 +163,7 @@ def main(argv=None):
     parser.add_argument("--store")
     parser.add_argument("--log")
     parser.add_argument("--send", type=int, default=0)
+    parser.add_argument("--create-or-update", type=int, default=0)
     parser.add_argument("--callback-delay", type=float, default=0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,

@@ -16,8 +16,8 @@ from oslo_messaging import opts as om_opts
 import pytest
 
 from tacker_rpc import reqresp
+from tacker_rpc.reqresp import delivery
 from tacker_rpc.reqresp import store as store_mod
-from tacker_rpc.reqresp import wire
 from tests import broker as broker_mod
 from tests.config import lean_url
 from tests.config import make_conf
@@ -90,7 +90,7 @@ def exchanges(broker):
 
 
 def queue_of(topic):
-    return wire.TOPIC_PREFIX + topic + ".info"
+    return delivery.TOPIC_PREFIX + topic + ".info"
 
 
 def holds_persistent(broker, topic, count):
@@ -104,7 +104,7 @@ def holds_persistent(broker, topic, count):
     assert queue["durable"] is True
     assert queue["type"] == "classic"
     assert queue["messages_persistent"] == count
-    assert exchanges(broker)[wire.EXCHANGE] is True
+    assert exchanges(broker)[delivery.EXCHANGE] is True
 
 
 def restart(broker, scenario):
@@ -237,7 +237,8 @@ def test_a_request_pending_in_the_first_versions_queue_is_resent(
                      {"common_name": "old", "sans": []})
     old.mark_sent(row["id"], row["revision"])
     old.close()
-    publish_like_the_first_version(broker_url, [topic], wire.REQUEST_EVENT, {
+    publish_like_the_first_version(
+        broker_url, [topic], delivery.REQUEST_EVENT, {
         "kind": CertRequest.KIND, "id": row["id"], "revision": 1,
         "reply_topic": reply_topic, "fields": row["fields"]})
     conf = make_conf(broker_url)

@@ -101,7 +101,7 @@ def test_a_service_without_manager_serves_its_own_methods(rpc_conf, topic,
     client = rpc.get_client(oslo_messaging.Target(topic=topic), timeout=10)
     assert client.call({}, "served_by") == {"topic": topic,
                                              "host": "self-host"}
-    for lifecycle in ("stop", "wait", "reset", "start"):
+    for lifecycle in ("stop", "wait", "reset", "start", "add_component"):
         with pytest.raises(oslo_messaging.RemoteError) as error:
             client.call({}, lifecycle)
         assert error.value.exc_type == "NoSuchMethod", lifecycle

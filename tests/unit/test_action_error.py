@@ -168,3 +168,12 @@ def test_cli_call_gives_the_errors_as_json(run_call):
         "error": "remote error: ActionError: the server refused the "
                  "request (2 errors)",
         "errors": [error.to_dict() for error in TWO_ERRORS]}
+
+
+def test_the_fixture_allows_the_services_exception_modules_for_one_test():
+    with testing.RPCFixture(allowed_exmods=[action_errors.__name__]), \
+            testing.stub_service("t", quota=Refuser().refuse_quota):
+        client = rpc.get_client(oslo_messaging.Target(topic="t"))
+        with pytest.raises(action_errors.QuotaExceeded):
+            client.call({}, "quota")
+    assert action_errors.__name__ not in rpc.get_allowed_exmods()

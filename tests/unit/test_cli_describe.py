@@ -2,6 +2,7 @@
 
 import json
 
+from tacker_rpc import reqresp
 from tacker_rpc import status
 from tacker_rpc.cli import describe
 from tacker_rpc.cli import main
@@ -65,3 +66,50 @@ def test_a_plain_manager_is_a_table_of_signatures():
     text = describe.format_description(described(Plain()))
     assert text.splitlines()[0].endswith("(no declared API)")
     assert text.splitlines()[-1] == "echo    (value)    Return value."
+
+
+class CertResponse(reqresp.Response):
+    cert = reqresp.Field(str, "PEM certificate")
+
+
+class CertRequest(reqresp.Request):
+    """A certificate for a host."""
+    RESPONSE = CertResponse
+    common_name = reqresp.Field(str, "Common name")
+    sans = reqresp.Field(list[str], "Subject alternative names", default=[])
+
+
+def test_the_long_running_requests_of_the_components_follow():
+    service = FakeService(Conductor())
+    service.components = [
+        reqresp.Responder("ca", {CertRequest: print}),
+        reqresp.Requester(CertRequest, "other-ca", "replies"), object()]
+    answer = json.loads(json.dumps(
+        status.StatusEndpoint(service).describe({})))
+    assert [(r["kind"], r["role"], r["topic"]) for r in answer[
+        "requests"]] == [("CertRequest", "answers", "ca"),
+                         ("CertRequest", "sends", "other-ca")]
+    assert answer["requests"][0]["fields"][1] == {
+        "name": "sans", "type": "list[str]", "required": False,
+        "default": "[]", "description": "Subject alternative names"}
+    lines = describe.format_description(answer).splitlines()
+    start = lines.index("long-running requests (tacker_rpc.reqresp)")
+    assert [line.rstrip() for line in lines[start + 1:start + 7]] == [
+        "kind         role     topic     fields / response         doc",
+        "-----------  -------  --------  ------------------------  "
+        "-------------------------",
+        "CertRequest  answers  ca                                  "
+        "A certificate for a host.",
+        "                                  common_name: str        "
+        "Common name",
+        "                                  sans: list[str] = '[]'  "
+        "Subject alternative names",
+        "                                  -> cert: str            "
+        "PEM certificate",
+    ]
+
+
+def test_a_service_without_components_lists_no_requests():
+    answer = described(Conductor())
+    assert answer["requests"] == []
+    assert "long-running" not in describe.format_description(answer)

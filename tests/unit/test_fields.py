@@ -131,3 +131,19 @@ def test_describe():
          "required": False, "default": "datetime.date(2026, 1, 2)"},
         {"name": "any", "type": "any", "description": "", "required": True},
     ]
+
+
+def test_one_field_class_under_the_names_declarations_import():
+    from tacker_rpc import api
+    from tacker_rpc import fields
+    from tacker_rpc import reqresp
+    assert api.Field is reqresp.Field is fields.Field
+
+
+def test_the_old_name_of_reqresp_delivery_is_the_same_module(monkeypatch):
+    from tacker_rpc.reqresp import delivery
+    from tacker_rpc.reqresp import wire
+    import tacker_rpc.reqresp.wire as wire_again
+    assert wire is wire_again is delivery
+    monkeypatch.setattr(wire, "REQUEUE_DELAY", 0.5)
+    assert delivery.REQUEUE_DELAY == 0.5

@@ -20,6 +20,12 @@ class Endpoint:
     def fail(self, ctxt):
         raise exceptions.InvalidContext("no")
 
+    def refuse(self, ctxt):
+        raise exceptions.ActionError(exceptions.Error("NOT_FOUND", "no VNF"))
+
+    def check(self, ctxt, size):
+        raise exceptions.InvalidArguments("size must be > 0", field="size")
+
 
 def samples(text=None):
     """{(sample name, frozenset of labels): value} of a scrape."""
@@ -100,6 +106,31 @@ def test_requests_are_counted_timed_and_named_as_oslo_messaging_does(
                  topic="metered") == 0
     assert value(after, "tacker_rpc_server_requests_in_flight",
                  topic="metered") == 0
+
+
+def test_a_refusal_is_its_own_outcome_and_no_exception(served):
+    before = samples()
+    client = rpc.get_client(oslo_messaging.Target(topic="metered"))
+    for _ in range(2):
+        with pytest.raises(exceptions.ActionError):
+            client.call({}, "refuse")
+    with pytest.raises(exceptions.InvalidArguments):
+        client.call({}, "check", size=0)
+    after = samples()
+
+    def moved(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    for side, labels in (("client", {"call_type": "call"}),
+                         ("server", {"endpoint": "Endpoint"})):
+        end = "oslo_messaging_rpc_%s_invocation_end_total" % side
+        assert moved(end, method="refuse", outcome="refused",
+                     topic="metered", **labels) == 2, side
+        assert moved(end, topic="metered", outcome="error", **labels) == 0
+        assert moved("oslo_messaging_rpc_%s_exception_total" % side,
+                     topic="metered") == 0, side
+    assert moved("oslo_messaging_rpc_server_invocation_end_total",
+                 method="check", outcome="refused", topic="metered") == 1
 
 
 def test_timeouts_and_the_learned_timeout_are_exported(init_rpc):

@@ -1,6 +1,7 @@
 """Requester and responder on the in-memory transport."""
 
 import threading
+import time
 
 import pytest
 
@@ -8,8 +9,9 @@ from tacker_rpc import exceptions
 from tacker_rpc import reqresp
 from tacker_rpc.cli import main as cli_main
 from tacker_rpc.fields import Field
+from tacker_rpc.reqresp import delivery
 from tacker_rpc.reqresp import store as store_mod
-from tacker_rpc.reqresp import wire
+from tests.config import make_conf
 from tests.functional.reqresp_main import CertRequest
 from tests.functional.reqresp_main import CertResponse
 from tests.functional.reqresp_main import certificate_for
@@ -370,7 +372,7 @@ def test_duplicate_responses_are_applied_once(pair):
 
 
 def test_a_response_whose_store_write_fails_comes_again(pair, monkeypatch):
-    monkeypatch.setattr(wire, "REQUEUE_DELAY", 0)
+    monkeypatch.setattr(delivery, "REQUEUE_DELAY", 0)
     requester, _ = pair()
     real_answer = store_mod.Store.answer
     calls = []
@@ -452,3 +454,70 @@ def test_the_requests_command_never_prints_a_password(capsys):
     err = capsys.readouterr().err
     assert "mysql+nodriver://ca:***@127.0.0.1/ca" in err
     assert "s3cret" not in err
+
+
+# What start() waits for (the counting of the queue is RabbitMQ's; here
+# the count is given, the responses come through the in-memory transport).
+
+def _requester(tmp_path, **options):
+    return reqresp.Requester(
+        CertRequest, "ca", "ca-replies",
+        store_url="sqlite:///%s" % (tmp_path / "requests.db"),
+        poll_interval=0.05, **options)
+
+
+def test_start_returns_once_the_queued_responses_are_applied(
+        init_rpc, tmp_path, monkeypatch):
+    init_rpc()
+    with _requester(tmp_path) as first:
+        requests = [first.send({}, common_name="db%d" % n) for n in range(3)]
+    with reqresp.Responder("ca", {CertRequest: issue}, store_url="sqlite:///"
+                           "%s" % (tmp_path / "responder.db")):
+        wait_until(lambda: len(_received(tmp_path)) == 3, WAIT)
+        monkeypatch.setattr(reqresp.Requester, "queued", lambda self, t: 3)
+        with _requester(tmp_path) as second:
+            assert [r.id for r in second.pending()] == []
+            assert [second.get(r.id).state for r in requests] == [
+                store_mod.ANSWERED] * 3
+
+
+def _received(tmp_path):
+    store = store_mod.Store("sqlite:///%s" % (tmp_path / "responder.db"))
+    try:
+        return store.received("ca", [store_mod.ANSWERED])
+    finally:
+        store.close()
+
+
+def test_start_waits_no_longer_than_start_timeout(init_rpc, tmp_path,
+                                                  monkeypatch, caplog):
+    init_rpc()
+    with _requester(tmp_path) as first:
+        first.send({}, common_name="db1")
+    monkeypatch.setattr(reqresp.Requester, "queued", lambda self, t: 2)
+    caplog.set_level("INFO", logger="tacker_rpc.reqresp.requester")
+    timeout = 0.3
+    started = time.monotonic()
+    with _requester(tmp_path, start_timeout=timeout) as second:
+        assert time.monotonic() - started >= timeout
+        assert len(second.pending()) == 1
+    assert "0 of the 2 responses queued on ca-replies taken" in caplog.text
+
+
+def test_start_does_not_wait_when_nothing_is_pending(init_rpc, tmp_path,
+                                                     monkeypatch):
+    init_rpc()
+    monkeypatch.setattr(reqresp.Requester, "queued", lambda self, t: 5)
+    started = time.monotonic()
+    with _requester(tmp_path, start_timeout=WAIT):
+        assert time.monotonic() - started < WAIT
+
+
+def test_an_unreachable_broker_is_not_counted(tmp_path, caplog):
+    conf = make_conf("rabbit://guest:secret@127.0.0.1:1/")
+    side = _requester(tmp_path, conf=conf)
+    with caplog.at_level("WARNING"):
+        assert side.queued("ca-replies") is None
+    assert "cannot count the messages queued on " \
+        "tacker_rpc_reqresp.ca-replies.info" in caplog.text
+    assert "secret" not in caplog.text

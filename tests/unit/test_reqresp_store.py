@@ -1,5 +1,6 @@
 """The request store: schema, and the state machine of a request."""
 
+import logging
 import threading
 
 import pytest
@@ -488,3 +489,31 @@ def test_answered_records_are_forgotten_when_old_enough(store):
     assert store.forget_answered("ca", older_than=0) == 1
     assert store.receive("ca", delivered())[0] == store_mod.HANDLE
     assert [row["request_id"] for row in store.unanswered("ca")] == ["r-2"]
+
+
+def _store_log(caplog):
+    return [record.getMessage() for record in caplog.records
+            if record.name == store_mod.__name__]
+
+
+def test_a_new_store_is_created_at_the_current_version_in_one_line(
+        store_url, caplog):
+    caplog.set_level(logging.INFO, logger=store_mod.__name__)
+    store_mod.Store(store_url).close()
+    (line,) = _store_log(caplog)
+    assert line.endswith("created at schema version %d"
+                         % store_mod.SCHEMA_VERSION)
+    caplog.clear()
+    store_mod.Store(store_url).close()
+    assert _store_log(caplog) == []
+
+
+def test_an_old_store_is_upgraded_in_one_line(store_url, monkeypatch,
+                                              caplog):
+    version_1_store(store_url, monkeypatch)
+    caplog.set_level(logging.INFO, logger=store_mod.__name__)
+    store_mod.Store(store_url).close()
+    (line,) = _store_log(caplog)
+    assert line.endswith("upgraded from schema version 1 to %d"
+                         % store_mod.SCHEMA_VERSION)
+    assert _version(store_url) == store_mod.SCHEMA_VERSION

@@ -177,7 +177,7 @@ def test_service_without_manager_is_its_own_manager(init_rpc):
         client = rpc.get_client(oslo_messaging.Target(topic="own-manager"),
                                 timeout=5)
         assert client.call({}, "hello", name="x") == "hello x"
-        for lifecycle in ("start", "stop", "wait", "reset"):
+        for lifecycle in ("start", "stop", "wait", "reset", "add_component"):
             with pytest.raises(oslo_messaging.RemoteError,
                                match="NoSuchMethod"):
                 client.call({}, lifecycle)
@@ -190,3 +190,66 @@ def test_service_methods_are_callable_on_a_plain_manager():
     assert dispatcher.callable_remotely("start", object())
     assert not dispatcher.callable_remotely(
         "start", rpc.Service("h", "t"))
+
+
+class Component:
+    """Records, in ``events``, its start and stop and whether the service
+    consumed RPC at each."""
+
+    def __init__(self, name, events, service_of, fail=None):
+        self.name, self.events, self.service_of = name, events, service_of
+        self.fail = fail
+
+    def _consuming(self):
+        conn = self.service_of().conn
+        return conn is not None and any(
+            server.listener is not None for server in conn.servers)
+
+    def start(self):
+        if self.fail == "start":
+            raise RuntimeError("%s cannot start" % self.name)
+        self.events.append(("start", self.name, self._consuming()))
+
+    def stop(self):
+        self.events.append(("stop", self.name, self._consuming()))
+        if self.fail == "stop":
+            raise RuntimeError("%s cannot stop" % self.name)
+
+
+def test_components_start_before_rpc_flows_and_stop_after_it_in_reverse(
+        init_rpc, caplog):
+    init_rpc()
+    events = []
+    manager = Manager()
+    svc = rpc.Service("svc-host", "svc", manager=manager, components=[
+        Component("first", events, lambda: svc)])
+    assert svc.add_component(Component("second", events, lambda: svc,
+                                       fail="stop")).name == "second"
+    svc.start()
+    assert events == [("start", "first", False), ("start", "second", False)]
+    assert manager.hooked is svc
+    assert rpc.get_client(oslo_messaging.Target(topic="svc")).call(
+        {}, "host_of") == "answered"
+    conn = svc.conn
+    with caplog.at_level(logging.ERROR, logger="tacker_rpc.service"):
+        svc.stop()
+    # Stopped after the servers answered what they had in flight (their
+    # listeners are gone), the last first; a failing stop is logged and
+    # the others still stop.
+    assert conn.servers == [] and svc.conn is None
+    assert events[2:] == [("stop", "second", False),
+                          ("stop", "first", False)]
+    assert "second cannot stop" in caplog.text
+
+
+def test_a_component_failing_to_start_stops_those_started(init_rpc):
+    init_rpc()
+    events = []
+    svc = rpc.Service("svc-host", "svc", manager=Manager(), components=[
+        Component("first", events, lambda: svc),
+        Component("second", events, lambda: svc, fail="start")])
+    with pytest.raises(RuntimeError, match="second cannot start"):
+        svc.start()
+    assert events == [("start", "first", False), ("stop", "first", False)]
+    svc.stop()
+    assert len(events) == 2

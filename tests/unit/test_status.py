@@ -50,7 +50,7 @@ def test_describe_lists_public_methods_without_the_context():
              "doc": "Build something."},
             {"name": "undocumented", "signature": "()", "doc": ""},
         ],
-        "apis": []}
+        "apis": [], "requests": []}
 
 
 def test_describe_without_manager():

@@ -146,6 +146,22 @@ def test_ping_all_discovers_every_server(cli, topic, start_server):
     assert all(a["rtt_ms"] > 0 and a["topic"] == topic for a in answers)
 
 
+def test_ping_all_ends_once_every_consumer_answered(cli, topic,
+                                                   start_server):
+    """The topic's queue has two consumers: once both answered, the
+    command ends, long before its window."""
+    start_server(topic, "h1")
+    start_server(topic, "h2")
+    window = 60
+    started = time.monotonic()
+    result = cli("ping", "--topic", topic, "--all", "--timeout",
+                 str(window), "--format", "json")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result
+    assert [a["host"] for a in result.json()] == ["h1", "h2"]
+    assert elapsed < window / 2, elapsed
+
+
 def test_ping_all_leaves_no_queue_behind(cli, topic, start_server,
                                          broker_url):
     start_server(topic, "h1")

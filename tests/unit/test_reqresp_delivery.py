@@ -1,4 +1,4 @@
-"""The configuration of the request/response transport (reqresp.wire)."""
+"""The configuration of the request/response transport (reqresp.delivery)."""
 
 from oslo_config import cfg
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from tacker_rpc import exceptions
 from tacker_rpc import reqresp
 from tacker_rpc import stopping
-from tacker_rpc.reqresp import wire
+from tacker_rpc.reqresp import delivery
 from tests.config import MEMORY_URL
 from tests.config import make_conf
 from tests.functional.reqresp_main import CertRequest
@@ -26,7 +26,7 @@ def test_the_service_settings_are_copied():
         oslo_messaging_rabbit__rabbit_quorum_queue=True,
         oslo_messaging_rabbit__rabbit_quorum_delivery_limit=5,
         oslo_messaging_notifications__retry=4)
-    derived = wire.durable_conf(service)
+    derived = delivery.durable_conf(service)
     assert derived is not service
     assert derived.transport_url == "rabbit://u:secret@broker:5671/vhost"
     assert derived.executor_thread_pool_size == 7
@@ -48,7 +48,7 @@ def test_values_from_the_service_config_file_are_copied(tmp_path):
     service = cfg.ConfigOpts()
     service(["--config-file", str(path)], project="svc",
             default_config_files=[], default_config_dirs=[])
-    derived = wire.durable_conf(service)
+    derived = delivery.durable_conf(service)
     assert derived.transport_url == "rabbit://f:p@filehost:5672/"
     assert derived[RABBIT].rabbit_retry_interval == 9
     assert derived[RABBIT].kombu_reconnect_delay == 0.5
@@ -60,8 +60,9 @@ def test_durability_and_exchange_are_forced(durable, auto_delete):
     service = make_conf(MEMORY_URL, control_exchange="nova",
                         oslo_messaging_rabbit__amqp_durable_queues=durable,
                         oslo_messaging_rabbit__amqp_auto_delete=auto_delete)
-    derived = wire.durable_conf(service)
-    assert derived.control_exchange == wire.EXCHANGE == "tacker_rpc_reqresp"
+    derived = delivery.durable_conf(service)
+    assert derived.control_exchange == delivery.EXCHANGE
+    assert delivery.EXCHANGE == "tacker_rpc_reqresp"
     assert derived[RABBIT].amqp_durable_queues is True
     assert derived[RABBIT].amqp_auto_delete is False
     # The service's own transport keeps its settings.
@@ -72,15 +73,15 @@ def test_durability_and_exchange_are_forced(durable, auto_delete):
 
 def test_later_changes_of_the_service_do_not_reach_a_copy():
     service = make_conf(MEMORY_URL)
-    derived = wire.durable_conf(service)
+    derived = delivery.durable_conf(service)
     service.set_override("heartbeat_rate", 5, group=RABBIT)
     assert derived[RABBIT].heartbeat_rate != 5
-    assert wire.durable_conf(service)[RABBIT].heartbeat_rate == 5
+    assert delivery.durable_conf(service)[RABBIT].heartbeat_rate == 5
 
 
 def test_a_conf_that_is_not_a_configopts_is_refused_by_name():
     with pytest.raises(TypeError, match="conf must be an oslo_config"):
-        wire.durable_conf({"transport_url": MEMORY_URL})
+        delivery.durable_conf({"transport_url": MEMORY_URL})
 
 
 def test_an_oslo_option_defined_otherwise_is_named():
@@ -89,7 +90,7 @@ def test_an_oslo_option_defined_otherwise_is_named():
     with pytest.raises(exceptions.InvalidConfiguration,
                        match=r"\[oslo_messaging_rabbit\] "
                              r"amqp_durable_queues is registered"):
-        wire.durable_conf(service)
+        delivery.durable_conf(service)
 
 
 def test_a_side_given_a_bad_conf_says_so_when_it_connects(tmp_path):
@@ -114,7 +115,7 @@ def test_requests_and_responses_travel_on_the_derived_transport(tmp_path):
         request = requester.send({}, common_name="db1")
         assert request.wait(10).key == "key-db1"
         made = requester._transport.conf
-        assert made.control_exchange == wire.EXCHANGE
+        assert made.control_exchange == delivery.EXCHANGE
         assert made[RABBIT].amqp_durable_queues is True
 
 
