@@ -57,11 +57,13 @@ class _BackingOffCallContext(parallel.AsyncCalls, om_client._CallContext):
                               method)
         attempt = table.start_call(key, settings)
         started = time.monotonic()
-        deadline.begin(attempt.timeout)
+        # Straight to oslo.messaging's call: the checks above are done.
+        call = super(_BackingOffCallContext, _with_timeout(
+            self, attempt.timeout)).call
         try:
-            # Straight to oslo.messaging's call: the checks above are done.
-            result = super(_BackingOffCallContext, _with_timeout(
-                self, attempt.timeout)).call(ctxt, method, **kwargs)
+            result = deadline.call_within(
+                self.transport, lambda: call(ctxt, method, **kwargs),
+                attempt.timeout)
         except oslo_messaging.MessagingTimeout:
             _pause_after_timeout(table, key, attempt, settings)
             raise
@@ -71,8 +73,6 @@ class _BackingOffCallContext(parallel.AsyncCalls, om_client._CallContext):
                 raise
             _pause_after_timeout(table, key, attempt, settings)
             raise passed from None
-        finally:
-            deadline.end()
         table.record_success(key, time.monotonic() - started, settings,
                              measured=attempt.measured)
         return result

@@ -41,15 +41,14 @@ def slow_server(init_rpc):
 
 @pytest.fixture
 def slow_publishing(monkeypatch):
-    """Publishing from the test's thread (not the server's replies) takes
+    """Publishing a request (not the server's replies) takes
     PUBLISH_DELAY."""
     original = impl_rabbit.Connection._publish
-    caller = threading.get_ident()
 
-    def publish(self, *args, **kwargs):
-        if threading.get_ident() == caller:
+    def publish(self, exchange, msg, routing_key=None, *args, **kwargs):
+        if not str(routing_key).startswith("reply_"):
             time.sleep(PUBLISH_DELAY)
-        return original(self, *args, **kwargs)
+        return original(self, exchange, msg, routing_key, *args, **kwargs)
 
     monkeypatch.setattr(impl_rabbit.Connection, "_publish", publish)
 

@@ -212,7 +212,7 @@ def test_fault_that_closes_nothing(own_broker, fault, rpc_on, servers,
 
     durations = sorted(call.duration for call in during.calls)
     figures = {
-        "driver": client_url.partition(":")[0],
+        "driver": conf.transport_url.partition(":")[0],
         "calls during the fault": len(during.calls),
         "answered / timed out / failed": "%d / %d / %d" % (
             during.count("answered"), during.count("timed_out"),
