@@ -208,8 +208,10 @@ class BackingOffClient(parallel.AsyncCalls, oslo_messaging.RPCClient):
       do not wait for an answer: they raise ``MessagingTimeout`` at once,
       nothing grows and no caller pauses. Casts are unaffected.
     * Deadline: a backed-off call returns or raises within its timeout plus
-      the splay, the time spent publishing and reconnecting included; while
-      the broker is unreachable it may end up to one reconnection pause
+      the splay, the time spent connecting, publishing and reconnecting
+      included, whatever the broker or the link to it does (frozen,
+      blocking publishers, silent); while the broker does not respond it
+      may end up to one reconnection pause
       (:func:`tacker_rpc.deadline.reconnect_pause_bound`) past its deadline,
       and then raises :class:`tacker_rpc.deadline.DeadlinePassed`, a
       ``MessagingTimeout``. See :mod:`tacker_rpc.deadline`.

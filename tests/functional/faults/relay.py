@@ -2,16 +2,19 @@
 
 :class:`SilentRelay` listens on a free loopback port and forwards every
 connection made to it to a target port, both ways. :meth:`SilentRelay.
-silence` makes it stop forwarding (a link that drops everything: no
-reset, no FIN, sockets stay open); :meth:`SilentRelay.restore` forwards
-again, the bytes held meanwhile included, as a link that comes back
-delivers what TCP retransmits.
+silence` makes it stop forwarding, in both directions or only in one (a
+link that drops everything, or a half-open one: no reset, no FIN, sockets
+stay open); :meth:`SilentRelay.restore` forwards again, the bytes held
+meanwhile included, as a link that comes back delivers what TCP
+retransmits.
 """
 
 import socket
 import threading
 
 _POLL = 0.1
+#: The direction from the relay's clients to the target, and back.
+UP, DOWN = "up", "down"
 
 
 class SilentRelay:
@@ -19,8 +22,9 @@ class SilentRelay:
 
     def __init__(self, target):
         self.target = target
-        self._forwarding = threading.Event()
-        self._forwarding.set()
+        self._forwarding = {UP: threading.Event(), DOWN: threading.Event()}
+        for event in self._forwarding.values():
+            event.set()
         self._closed = threading.Event()
         self._sockets = []
         self._lock = threading.Lock()
@@ -36,18 +40,20 @@ class SilentRelay:
         """``broker_url`` (one host on ``target``) through this relay."""
         return broker_url.replace(":%d/" % self.target, ":%d/" % self.port)
 
-    def silence(self):
-        """Stop forwarding in both directions, closing nothing."""
-        self._forwarding.clear()
+    def silence(self, directions=(UP, DOWN)):
+        """Stop forwarding in ``directions``, closing nothing."""
+        for direction in directions:
+            self._forwarding[direction].clear()
 
     def restore(self):
-        """Forward again."""
-        self._forwarding.set()
+        """Forward again, both ways."""
+        for event in self._forwarding.values():
+            event.set()
 
     def close(self):
         """Close every socket and stop every thread of the relay."""
         self._closed.set()
-        self._forwarding.set()
+        self.restore()
         for thread in self._threads:
             thread.join()
         with self._lock:
@@ -64,18 +70,20 @@ class SilentRelay:
             upstream = socket.create_connection(("127.0.0.1", self.target))
             with self._lock:
                 self._sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
+            for source, sink, direction in ((client, upstream, UP),
+                                            (upstream, client, DOWN)):
                 source.settimeout(_POLL)
-                pump = threading.Thread(target=self._pump,
-                                        args=(source, sink), daemon=True)
+                pump = threading.Thread(
+                    target=self._pump, daemon=True,
+                    args=(source, sink, self._forwarding[direction]))
                 self._threads.append(pump)
                 pump.start()
 
-    def _pump(self, source, sink):
+    def _pump(self, source, sink, forwarding):
         while not self._closed.is_set():
             # While silenced nothing is read: bytes queue in the kernel as
             # they do behind a link that drops packets.
-            if not self._forwarding.wait(_POLL) or self._closed.is_set():
+            if not forwarding.wait(_POLL) or self._closed.is_set():
                 continue
             try:
                 data = source.recv(65536)
@@ -91,7 +99,7 @@ class SilentRelay:
                     except OSError:
                         pass
                 return
-            self._forwarding.wait()
+            forwarding.wait()
             try:
                 sink.sendall(data)
             except OSError:

@@ -1,4 +1,5 @@
-"""Faults that close nothing: a frozen broker, a memory alarm, a silent link.
+"""Faults that close nothing: a frozen broker, a memory alarm, a silent or
+half-open link.
 
 A restarted broker or a killed node closes sockets, and the drivers notice
 at once. These faults close nothing, so every wait of a call that has no
@@ -117,15 +118,24 @@ class SilentLink:
     (a :class:`~tests.functional.faults.relay.SilentRelay`)."""
 
     name = "silent link (relay stops forwarding)"
+    directions = (relay_mod.UP, relay_mod.DOWN)
 
     def __init__(self, relay):
         self.relay = relay
 
     def start(self):
-        self.relay.silence()
+        self.relay.silence(self.directions)
 
     def stop(self):
         self.relay.restore()
+
+
+class HalfOpenLink(SilentLink):
+    """The client's requests reach the broker; nothing comes back (the
+    replies, the broker's heartbeats and confirms are dropped)."""
+
+    name = "half-open link (broker to client dropped)"
+    directions = (relay_mod.DOWN,)
 
 
 @pytest.fixture
@@ -135,12 +145,13 @@ def relay(own_broker):
     link.close()
 
 
-@pytest.fixture(params=["frozen", "memory", "silent"])
+@pytest.fixture(params=["frozen", "memory", "silent", "half-open"])
 def fault(request, own_broker):
     """``(fault, client_url)``: the fault and the URL the client uses."""
-    if request.param == "silent":
+    links = {"silent": SilentLink, "half-open": HalfOpenLink}
+    if request.param in links:
         link = request.getfixturevalue("relay")
-        return SilentLink(link), link.url(own_broker.url())
+        return links[request.param](link), link.url(own_broker.url())
     if request.param == "frozen":
         return FrozenBroker(own_broker), own_broker.url()
     return MemoryAlarm(own_broker), own_broker.url()
