@@ -319,7 +319,10 @@ def _within(seconds):
     raises the internal expiry when nothing is left."""
     _raise_if_passed()
     left = _remaining()
-    return seconds if left is None or seconds is None else min(seconds, left)
+    if left is None:
+        return seconds
+    # None, kombu's "no limit", is what is left.
+    return left if seconds is None else min(seconds, left)
 
 
 class _DeadlineDriverMixin:
