@@ -62,6 +62,9 @@ class _BackingOffCallContext(parallel.AsyncCalls, om_client._CallContext):
             # Straight to oslo.messaging's call: the checks above are done.
             result = super(_BackingOffCallContext, _with_timeout(
                 self, attempt.timeout)).call(ctxt, method, **kwargs)
+        except exceptions.NoConsumer:
+            # lean-rabbit's fail-fast answer: nothing about latency.
+            raise
         except oslo_messaging.MessagingTimeout:
             _pause_after_timeout(table, key, attempt, settings)
             raise
