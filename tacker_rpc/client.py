@@ -64,6 +64,9 @@ class _BackingOffCallContext(parallel.AsyncCalls, om_client._CallContext):
             result = deadline.call_within(
                 self.transport, lambda: call(ctxt, method, **kwargs),
                 attempt.timeout)
+        except exceptions.NoConsumer:
+            # lean-rabbit's fail-fast answer: nothing about latency.
+            raise
         except oslo_messaging.MessagingTimeout:
             _pause_after_timeout(table, key, attempt, settings)
             raise
