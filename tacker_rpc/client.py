@@ -57,11 +57,16 @@ class _BackingOffCallContext(parallel.AsyncCalls, om_client._CallContext):
                               method)
         attempt = table.start_call(key, settings)
         started = time.monotonic()
-        deadline.begin(attempt.timeout)
+        # Straight to oslo.messaging's call: the checks above are done.
+        call = super(_BackingOffCallContext, _with_timeout(
+            self, attempt.timeout)).call
         try:
-            # Straight to oslo.messaging's call: the checks above are done.
-            result = super(_BackingOffCallContext, _with_timeout(
-                self, attempt.timeout)).call(ctxt, method, **kwargs)
+            result = deadline.call_within(
+                self.transport, lambda: call(ctxt, method, **kwargs),
+                attempt.timeout)
+        except exceptions.NoConsumer:
+            # lean-rabbit's fail-fast answer: nothing about latency.
+            raise
         except oslo_messaging.MessagingTimeout:
             _pause_after_timeout(table, key, attempt, settings)
             raise
@@ -71,8 +76,6 @@ class _BackingOffCallContext(parallel.AsyncCalls, om_client._CallContext):
                 raise
             _pause_after_timeout(table, key, attempt, settings)
             raise passed from None
-        finally:
-            deadline.end()
         table.record_success(key, time.monotonic() - started, settings,
                              measured=attempt.measured)
         return result
@@ -208,8 +211,10 @@ class BackingOffClient(parallel.AsyncCalls, oslo_messaging.RPCClient):
       do not wait for an answer: they raise ``MessagingTimeout`` at once,
       nothing grows and no caller pauses. Casts are unaffected.
     * Deadline: a backed-off call returns or raises within its timeout plus
-      the splay, the time spent publishing and reconnecting included; while
-      the broker is unreachable it may end up to one reconnection pause
+      the splay, the time spent connecting, publishing and reconnecting
+      included, whatever the broker or the link to it does (frozen,
+      blocking publishers, silent); while the broker does not respond it
+      may end up to one reconnection pause
       (:func:`tacker_rpc.deadline.reconnect_pause_bound`) past its deadline,
       and then raises :class:`tacker_rpc.deadline.DeadlinePassed`, a
       ``MessagingTimeout``. See :mod:`tacker_rpc.deadline`.

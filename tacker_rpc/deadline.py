@@ -2,41 +2,69 @@
 
 oslo.messaging spends a call's timeout twice: once publishing the request
 (while the driver reconnects to an unreachable broker, without limit when
-``retry`` is None), and then again, in full, waiting for the answer. A call
-with a 10 s timeout made during a broker restart can so block for 16 s or
-more. This module makes the time a call spends publishing and reconnecting
-count against its timeout.
+``retry`` is None), and then again, in full, waiting for the answer. Worse,
+some of its waits have no bound at all: creating a pooled connection
+retries forever, the AMQP handshake with a frozen broker or across a link
+that went silent waits for the connection timeout at each attempt, a
+publish on a connection the broker blocked (a memory alarm) waits for its
+confirm, and a connection whose heartbeat thread is reconnecting is locked
+until it succeeds. This module makes a call end at its deadline whatever
+the driver waits on.
 
-What a caller may rely on, on a transport prepared by :func:`install` (the
-rabbit driver and its in-memory ``kombu+memory`` form), for a call made
-between :func:`begin` and :func:`end` in the same thread:
+What a caller may rely on, for a call made through :func:`call_within` on
+a transport prepared by :func:`install` (the rabbit driver and its
+in-memory ``kombu+memory`` form):
 
+* The call returns or raises within its timeout plus one reconnection
+  pause (:func:`reconnect_pause_bound`: kombu's wait between attempts, at
+  most ``[oslo_messaging_rabbit] rabbit_interval_max``, plus
+  ``kombu_reconnect_delay`` and ``kombu_reconnect_splay``), whatever the
+  broker or the link does. When the driver is still busy then (connecting,
+  publishing, waiting for a confirm), the caller gets
+  :class:`DeadlinePassed` (a ``MessagingTimeout``) and the driver's work
+  goes on alone in a worker thread, under the same deadline: it publishes
+  nothing once the deadline has passed, stops reconnecting at its first
+  attempt after it, and gives back the pooled connection it took. A request
+  published before the deadline may still be handled by a server, as with
+  any call that timed out; nothing is published twice.
 * The wait for the answer gets only what is left of the timeout after
   publishing, so a call whose request was published in time returns or
   raises ``MessagingTimeout`` within its timeout.
-* Nothing is published once the deadline has passed, and the driver stops
-  reconnecting for the call at its first reconnection attempt after the
-  deadline; the call then raises :class:`DeadlinePassed` (a
-  ``MessagingTimeout``). While the broker is unreachable, a call so ends
-  at most one reconnection pause after its deadline: kombu's wait between
-  attempts (at most ``[oslo_messaging_rabbit] rabbit_interval_max``) plus
-  ``kombu_reconnect_delay`` and ``kombu_reconnect_splay``
-  (:func:`reconnect_pause_bound`).
+* Creating a connection for a call tries no longer than the call's
+  deadline, each attempt (TCP connect and AMQP handshake) no longer than
+  what is left of it, and logs one warning per call instead of an error at
+  every attempt.
 * Calls made without a deadline (plain oslo.messaging clients sharing the
-  transport, explicit timeouts, casts) behave exactly as before.
+  transport, explicit timeouts, casts) behave exactly as before, in the
+  caller's thread.
 
-Other drivers are left as they are: :func:`install` does nothing for them.
+Other drivers are left as they are: :func:`install` does nothing for them,
+and :func:`call_within` runs their calls in the caller's thread.
 """
 
+import collections
+import contextvars
+import logging
+import os
+import queue
 import threading
 import time
 
+import kombu.exceptions
 import oslo_messaging
 from oslo_messaging._drivers import amqpdriver
 from oslo_messaging._drivers import common as rpc_common
 from oslo_messaging._drivers import impl_rabbit
 
 from tacker_rpc import compat
+
+LOG = logging.getLogger(__name__)
+
+#: The most threads :func:`call_within` runs calls on at once; a call
+#: finding them all busy waits for one (its deadline running).
+MAX_WORKERS = 64
+#: A worker thread idle this many seconds ends.
+IDLE_SECONDS = 60.0
 
 _CURRENT = threading.local()
 _CURRENT.deadline = None
@@ -72,6 +100,123 @@ def expired_as_timeout(exc):
             "the call's deadline passed before its request could be "
             "published (the broker was unreachable)")
     return None
+
+
+def call_within(transport, function, timeout):
+    """``function()`` (a call on ``transport``) under a deadline
+    ``timeout`` seconds from now; its result, or the exception it raised.
+
+    On a transport prepared by :func:`install`, ``function`` runs in a
+    worker thread and the caller waits for it no longer than ``timeout``
+    plus :func:`reconnect_pause_bound`; then it raises
+    :class:`DeadlinePassed` while ``function`` goes on alone under the
+    deadline (the module's docstring says what it may still do). Elsewhere
+    it runs in the caller's thread. A ``timeout`` of 0 sets no deadline.
+    """
+    driver = getattr(transport, "_driver", None)
+    if timeout <= 0 or not isinstance(driver, _DeadlineDriverMixin):
+        begin(timeout)
+        try:
+            return function()
+        finally:
+            end()
+    task = _Task(contextvars.copy_context().run, function,
+                 time.monotonic() + timeout)
+    _WORKERS.submit(task)
+    if not task.done.acquire(
+            timeout=timeout + reconnect_pause_bound(transport.conf)):
+        raise DeadlinePassed(
+            "the call's deadline passed while the driver was still "
+            "connecting or publishing (the broker or the link to it does "
+            "not respond)")
+    if task.error is not None:
+        raise task.error
+    return task.result
+
+
+class _Task:
+    __slots__ = ("run", "function", "deadline", "done", "result", "error")
+
+    def __init__(self, run, function, deadline):
+        self.run = run
+        self.function = function
+        self.deadline = deadline
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.result = self.error = None
+
+    def __call__(self):
+        _CURRENT.deadline = self.deadline
+        try:
+            # A call that waited for a worker past its deadline: the caller
+            # is gone, so nothing is sent.
+            _raise_if_passed()
+            self.result = self.run(self.function)
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            _CURRENT.deadline = None
+            self.done.release()
+
+
+class _Workers:
+    """Daemon threads for :func:`call_within`: at most :data:`MAX_WORKERS`,
+    started when every one is busy, each ending after :data:`IDLE_SECONDS`
+    idle. Daemons, so that a call abandoned on a frozen broker never holds
+    up the interpreter's exit."""
+
+    def __init__(self):
+        self._pid = None
+
+    def _reset(self):
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._idle = []  # the inboxes of idle threads, the latest last
+        self._backlog = collections.deque()
+        self._threads = 0
+
+    def submit(self, task):
+        if self._pid != os.getpid():
+            # First use, or the first in a child process: the parent's
+            # threads do not exist here.
+            self._reset()
+        with self._lock:
+            if self._idle:
+                inbox = self._idle.pop()
+            elif self._threads < MAX_WORKERS:
+                self._threads += 1
+                inbox = None
+            else:
+                self._backlog.append(task)
+                return
+        if inbox is None:
+            threading.Thread(target=self._work, args=(task,), daemon=True,
+                             name="tacker-rpc-call").start()
+        else:
+            inbox.put(task)
+
+    def _work(self, task):
+        inbox = queue.SimpleQueue()
+        while True:
+            task()
+            with self._lock:
+                if self._backlog:
+                    task = self._backlog.popleft()
+                    continue
+                self._idle.append(inbox)
+            try:
+                task = inbox.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if inbox in self._idle:
+                        self._idle.remove(inbox)
+                        self._threads -= 1
+                        return
+                # A caller took this thread just now: its task is coming.
+                task = inbox.get()
+
+
+_WORKERS = _Workers()
 
 
 def _remaining():
@@ -129,6 +274,55 @@ class _DeadlineConnection(impl_rabbit.Connection):
     def _publish(self, *args, **kwargs):
         _raise_if_passed()
         return super()._publish(*args, **kwargs)
+
+    def ensure_connection(self):
+        """Connect (the pool creating this connection, or the heartbeat
+        thread reconnecting it), within the deadline of the calling thread
+        when it has one: each attempt gets no more than what is left of it,
+        the pause between attempts grows as oslo.messaging's does, and one
+        warning is logged per call rather than an error per attempt."""
+        if getattr(_CURRENT, "deadline", None) is None:
+            return super().ensure_connection()
+        kombu_connection = self.connection
+        retries = self.max_retries
+        connect_timeout = kombu_connection.connect_timeout
+        pause = self.interval_start
+        failures = 0
+        # One attempt per call of oslo.messaging's ensure_connection: the
+        # attempts are counted and paced here.
+        self.max_retries = 0
+        try:
+            while True:
+                kombu_connection.connect_timeout = _within(connect_timeout)
+                try:
+                    return super().ensure_connection()
+                except kombu.exceptions.OperationalError as exc:
+                    failures += 1
+                    if failures == 1:
+                        LOG.warning("Cannot connect to the message broker "
+                                    "for a call: %s; trying again until "
+                                    "its deadline", exc)
+                    if retries is not None and failures > retries:
+                        raise
+                # Another host of the URL, if it lists several.
+                kombu_connection.maybe_switch_next()
+                time.sleep(_within(pause))
+                pause = min(pause + self.interval_stepping,
+                            self.interval_max)
+        finally:
+            self.max_retries = retries
+            kombu_connection.connect_timeout = connect_timeout
+
+
+def _within(seconds):
+    """``seconds``, or what is left of this thread's deadline when less;
+    raises the internal expiry when nothing is left."""
+    _raise_if_passed()
+    left = _remaining()
+    if left is None:
+        return seconds
+    # None, kombu's "no limit", is what is left.
+    return left if seconds is None else min(seconds, left)
 
 
 class _DeadlineDriverMixin:

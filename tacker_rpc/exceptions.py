@@ -185,12 +185,17 @@ class InvalidArguments(ActionError, TackerRpcError, TypeError):
 INVALID_ARGUMENT_CODE = "INVALID_ARGUMENT"
 
 
-class NoConsumer(TackerRpcError, oslo_messaging.MessageUndeliverable):
+class NoConsumer(TackerRpcError, oslo_messaging.MessagingTimeout,
+                 oslo_messaging.MessageUndeliverable):
     """A call reached no queue: no server consumes its topic.
 
-    Raised at once by the ``lean-rabbit`` driver (the broker returns the
-    mandatory request) instead of a ``MessagingTimeout`` after the whole
-    timeout; it is not a timeout, so the backoff does not grow.
+    Raised at once by the ``lean-rabbit`` driver (the broker returned the
+    mandatory request) when ``[oslo_messaging_rabbit]
+    lean_rabbit_fail_fast_no_consumer`` is on, instead of the
+    ``MessagingTimeout`` after the whole timeout that oslo.messaging
+    raises; it is a ``MessagingTimeout`` too, so code written for
+    oslo.messaging catches it. The backoff does not grow: it tells
+    nothing of how long the method takes.
     """
 
     def __init__(self, exchange, routing_key, reason):

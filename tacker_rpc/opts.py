@@ -144,12 +144,14 @@ def register_opts(conf):
     without them the first call made with a private ``ConfigOpts`` fails
     with ``NoSuchOptError``. It also registers every option oslo.messaging
     lists (``transport_url``, ``executor_thread_pool_size``, the
-    ``[oslo_messaging_rabbit]`` group...) so any of them can be overridden
-    before :func:`tacker_rpc.rpc.init`. Registering twice is harmless.
-    oslo.messaging's options are taken as they are at this call, so a
-    default changed with ``oslo_messaging.set_transport_defaults`` before
-    it (whether tacker_rpc was imported before or after) is the one
-    registered, as oslo.messaging registers it.
+    ``[oslo_messaging_rabbit]`` group...), and the lean-rabbit driver's
+    ``[oslo_messaging_rabbit] lean_rabbit_fail_fast_no_consumer``, so any
+    of them can be overridden before :func:`tacker_rpc.rpc.init`.
+    Registering twice is harmless. oslo.messaging's options are taken as
+    they are at this call, so a default changed with
+    ``oslo_messaging.set_transport_defaults`` before it (whether tacker_rpc
+    was imported before or after) is the one registered, as oslo.messaging
+    registers it.
 
     An option of the toolkit that ``conf`` already has under the same name
     with another definition (tacker, nova and neutron register their own
@@ -180,7 +182,7 @@ def register_opts(conf):
     for group, options in [
             (None, core_opts + server_opts + backoff_opts + status_opts
                    + observability_opts),
-            *_GLOBAL_ONLY_GROUPS]:
+            *_GLOBAL_ONLY_GROUPS, *_lean_driver_groups()]:
         for opt in options:
             try:
                 conf.register_opt(opt, group=group)
@@ -248,6 +250,16 @@ def _read_backoff_settings(conf):
 
 
 def list_opts():
-    """The ``oslo.config.opts`` entry point: this toolkit's options."""
+    """The ``oslo.config.opts`` entry point: this toolkit's options, and
+    the lean-rabbit driver's."""
     return [(None, copy.deepcopy(core_opts + server_opts + backoff_opts +
-                                 status_opts + observability_opts))]
+                                 status_opts + observability_opts)),
+            *copy.deepcopy(_lean_driver_groups())]
+
+
+def _lean_driver_groups():
+    """The lean-rabbit driver's option groups. The driver registers them
+    itself when a transport uses it (a plain oslo.messaging process too);
+    the module is imported only here, not with the toolkit."""
+    from tacker_rpc.driver import driver
+    return [("oslo_messaging_rabbit", driver.lean_opts)]

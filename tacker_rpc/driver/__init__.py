@@ -14,8 +14,9 @@ What a service may rely on:
 * **Calls** (:mod:`tacker_rpc.driver.calls`): one publish with a publisher
   confirm on a healthy link, the reply read on the calling thread; a call
   returns or raises within its timeout, connecting included; a call to a
-  topic no queue is bound to raises
-  :class:`tacker_rpc.exceptions.NoConsumer` at once.
+  topic no queue is bound to waits for a server until its timeout, or
+  raises :class:`tacker_rpc.exceptions.NoConsumer` at once with
+  ``[oslo_messaging_rabbit] lean_rabbit_fail_fast_no_consumer``.
 * **Servers** (:mod:`tacker_rpc.driver.server`): one consuming thread,
   requests passed straight to the server's executor, replies published by
   the handler's thread.

@@ -1,5 +1,6 @@
 """The driver class oslo.messaging loads for ``lean-rabbit://`` URLs."""
 
+from oslo_config import cfg
 import oslo_messaging
 
 from tacker_rpc import exceptions
@@ -8,6 +9,22 @@ from tacker_rpc.driver import link as link_mod
 from tacker_rpc.driver import oslo_hooks
 from tacker_rpc.driver import server
 from tacker_rpc.driver import wire
+
+#: The lean driver's own options, in ``[oslo_messaging_rabbit]`` beside
+#: the ones it shares with oslo.messaging's driver.
+lean_opts = [
+    cfg.BoolOpt(
+        "lean_rabbit_fail_fast_no_consumer",
+        default=False,
+        help="lean-rabbit:// only. When no queue is bound to a call's topic "
+             "(no server ever declared it, or it was deleted), raise "
+             "tacker_rpc.exceptions.NoConsumer, a MessagingTimeout, at "
+             "once. Calls to that topic then raise it without asking the "
+             "broker for rabbit_retry_interval seconds, so a retry loop "
+             "does not flood the broker. False (the default) behaves as "
+             "oslo.messaging: the call waits for a server until its "
+             "timeout, then raises MessagingTimeout."),
+]
 
 
 def _as_rabbit(url):
@@ -29,6 +46,7 @@ class LeanRabbitDriver(oslo_hooks.rabbit_driver_class()):
                  allowed_remote_exmods=None):
         super().__init__(conf, _as_rabbit(url), default_exchange,
                          allowed_remote_exmods)
+        self.conf.register_opts(lean_opts, group="oslo_messaging_rabbit")
         driver_conf = self.conf.oslo_messaging_rabbit
         for option in ("rabbit_stream_fanout", "kombu_compression"):
             if driver_conf[option]:
@@ -40,9 +58,11 @@ class LeanRabbitDriver(oslo_hooks.rabbit_driver_class()):
         self._pool = link_mod.Pool(
             link_mod.Settings.from_conf(driver_conf, url), self._layout,
             max_idle=driver_conf.rpc_conn_pool_size)
-        self._caller = calls.Caller(self._pool, self._layout,
-                                    default_exchange,
-                                    self._allowed_remote_exmods)
+        self._caller = calls.Caller(
+            self._pool, self._layout, default_exchange,
+            self._allowed_remote_exmods,
+            fail_fast_no_consumer=(
+                driver_conf.lean_rabbit_fail_fast_no_consumer))
         self._replier = server.Replier(self._pool)
         # tacker_rpc.client opens a connection before the first call of a
         # transport while this is None; calls here bound their own.

@@ -20,6 +20,7 @@ import weakref
 
 import amqp
 from amqp import spec
+import kombu.exceptions
 import oslo_messaging
 from oslo_utils import netutils
 
@@ -33,6 +34,21 @@ LOG = logging.getLogger(__name__)
 LINK_ERRORS = (OSError, amqp.exceptions.AMQPError)
 
 _CONFIRMS = [spec.Basic.Ack, spec.Basic.Nack]
+
+class BrokerUnreachable(oslo_messaging.MessageDeliveryFailure,
+                        kombu.exceptions.OperationalError):
+    """No link within a call's or cast's ``retry``.
+
+    A ``MessageDeliveryFailure``, as tacker_rpc raises for a call on
+    either driver, and a kombu ``OperationalError``, as oslo.messaging's
+    rabbit driver lets through for a cast: code written for either
+    catches it.
+    """
+
+
+#: Seconds a polite close of a healthy link may wait for the broker before
+#: the socket is dropped (a frozen broker never answers).
+CLOSE_WAIT = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,13 +171,24 @@ def buffer_reads(transport):
 
 
 class Link:
-    """A connected py-amqp connection with one confirming channel."""
+    """A connected py-amqp connection with one confirming channel.
 
-    def __init__(self, connection, layout):
+    Every blocking step of a method given a ``deadline`` or ``timeout``
+    (opening, declaring, consuming, writing a publish, waiting for its
+    confirm) waits only for what is left of it, then raises
+    ``TimeoutError`` (one of :data:`LINK_ERRORS`): a broker that stops
+    answering, or blocks publishers under a resource alarm, holds no caller
+    past its deadline.
+    """
+
+    def __init__(self, connection, layout, deadline=None):
         self.connection = connection
         buffer_reads(connection.transport)
+        self._bound(deadline)
         self.channel = connection.channel()
+        self._bound(deadline)
         self.channel.confirm_select()
+        self._bound(None)
         self.channel.events["basic_return"].add(self._on_return)
         self._layout = layout
         self._declared = set()
@@ -183,19 +210,24 @@ class Link:
             or None for the default exchange.
         :raises NoConsumer: a ``mandatory`` message was returned.
         :raises MessageDeliveryFailure: the broker refused (nack) it.
-        :raises LINK_ERRORS: the link broke (it is marked broken).
+        :raises LINK_ERRORS: the link broke (it is marked broken), or
+            ``timeout`` seconds passed (``TimeoutError``).
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             name = ""
             if exchange is not None:
-                self.declare_exchange(exchange)
+                self.declare_exchange(exchange, deadline)
                 name = exchange.name
             self._returned = None
+            self._bound(deadline)
             self.channel.basic_publish(
                 wire.amqp_message(body, expiration), exchange=name,
                 routing_key=routing_key, mandatory=mandatory)
             self.channel.wait(_CONFIRMS, callback=self._on_confirm,
-                              timeout=timeout)
+                              timeout=left_of(deadline))
+            if deadline is not None:
+                self._bound(None)
         except amqp.exceptions.MessageNacked:
             raise oslo_messaging.MessageDeliveryFailure(
                 "the broker refused (nack) a message to exchange %r, "
@@ -217,40 +249,56 @@ class Link:
 
     # -- declaring and consuming ------------------------------------------
 
-    def declare_exchange(self, exchange):
+    def _bound(self, deadline):
+        """Let the socket's next blocking operations wait until
+        ``deadline`` (None: without a limit)."""
+        self.connection.transport.sock.settimeout(left_of(deadline))
+
+    def declare_exchange(self, exchange, deadline=None):
         if exchange.name in self._declared:
             return
+        self._bound(deadline)
         self.channel.exchange_declare(exchange.name, exchange.type,
                                       durable=exchange.durable,
                                       auto_delete=exchange.auto_delete)
         self._declared.add(exchange.name)
 
-    def declare_queue(self, queue):
+    def declare_queue(self, queue, deadline=None):
         if queue.exchange is not None:
-            self.declare_exchange(queue.exchange)
+            self.declare_exchange(queue.exchange, deadline)
+        self._bound(deadline)
         self.channel.queue_declare(queue.name, durable=queue.durable,
                                    auto_delete=queue.auto_delete,
                                    arguments=queue.arguments or None)
         if queue.exchange is not None:
+            self._bound(deadline)
             self.channel.queue_bind(queue.name, queue.exchange.name,
                                     queue.routing_key)
 
-    def consume(self, queue, callback, no_ack=False):
+    def consume(self, queue, callback, no_ack=False, deadline=None):
         """Declare ``queue`` and consume it; returns the consumer tag."""
-        self.declare_queue(queue)
-        return self.channel.basic_consume(
+        self.declare_queue(queue, deadline)
+        self._bound(deadline)
+        tag = self.channel.basic_consume(
             queue.name, callback=callback, no_ack=no_ack,
             arguments=queue.consumer_arguments)
+        if deadline is not None:
+            self._bound(None)
+        return tag
 
-    def use_reply_queue(self, name=None):
+    def use_reply_queue(self, name=None, timeout=None):
         """Consume the reply queue ``name`` (a new one by default) on this
-        link; its bodies collect in :attr:`replies`. Returns its name."""
+        link, within ``timeout`` seconds; its bodies collect in
+        :attr:`replies`. Returns its name."""
         if self.reply_name is None:
             name = name or "reply_" + wire.new_id()
+            deadline = (None if timeout is None
+                        else time.monotonic() + timeout)
             try:
-                self._reply_tag = self.consume(self._layout.reply_queue(name),
-                             lambda message: self.replies.append(
-                                 message.body), no_ack=True)
+                self._reply_tag = self.consume(
+                    self._layout.reply_queue(name),
+                    lambda message: self.replies.append(message.body),
+                    no_ack=True, deadline=deadline)
             except LINK_ERRORS:
                 self.broken = True
                 raise
@@ -294,6 +342,7 @@ class Link:
         the socket of a broken one."""
         if not self.broken:
             try:
+                self._bound(time.monotonic() + CLOSE_WAIT)
                 if self.reply_name is not None:
                     self.channel.basic_cancel(self._reply_tag)
                     self.channel.queue_delete(self.reply_name)
@@ -314,7 +363,7 @@ def connect(settings, layout, deadline=None, retry=None, stopped=None):
     :param deadline: ``time.monotonic()`` value after which to give up with
         ``MessagingTimeout`` (None: no deadline).
     :param retry: None or negative: retry until the deadline; N: give up
-        after N retries with ``MessageDeliveryFailure``.
+        after N retries with :class:`BrokerUnreachable`.
     :param stopped: an Event that ends the attempts (returns None).
     """
     attempt = 0
@@ -333,12 +382,17 @@ def connect(settings, layout, deadline=None, retry=None, stopped=None):
                                      "consumer_cancel_notify": True},
                     "connection_name": settings.connection_name})
             connection.connect()
-            return Link(connection, layout)
         except LINK_ERRORS as exc:
             error = exc
+        else:
+            try:
+                return Link(connection, layout, deadline)
+            except LINK_ERRORS as exc:
+                connection.collect()
+                error = exc
         attempt += 1
         if retry is not None and 0 <= retry < attempt:
-            raise oslo_messaging.MessageDeliveryFailure(
+            raise BrokerUnreachable(
                 "cannot connect to the message broker at %s after %d "
                 "attempt(s): %s: %s" % (host, attempt, type(error).__name__,
                                         error))
@@ -361,6 +415,13 @@ def connect(settings, layout, deadline=None, retry=None, stopped=None):
                 return None
         else:
             time.sleep(interval)
+
+
+def left_of(deadline):
+    """Seconds until ``deadline`` (at least a millisecond), or None."""
+    if deadline is None:
+        return None
+    return max(0.001, deadline - time.monotonic())
 
 
 def _bounded(seconds, deadline):

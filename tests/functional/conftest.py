@@ -17,7 +17,6 @@ import uuid
 import oslo_messaging
 import pytest
 
-from tacker_rpc import exceptions
 from tacker_rpc import rpc
 from tests import broker as broker_mod
 from tests import databases
@@ -119,8 +118,7 @@ class ServerProcess:
             try:
                 client.prepare(timeout=1).call({}, "echo", value="ready")
                 return self
-            except (oslo_messaging.MessagingTimeout, exceptions.NoConsumer):
-                # NoConsumer: on lean-rabbit, before the queue is declared.
+            except oslo_messaging.MessagingTimeout:
                 if time.monotonic() > end:
                     raise RuntimeError("server %s not ready after %ss:\n%s"
                                        % (self.host, deadline, self.log()))

@@ -197,18 +197,6 @@ def test_notifications_cross_drivers(broker_url, sender, receiver):
     assert received.user_id == "u9"
 
 
-def test_call_to_a_topic_nobody_consumes_fails_fast(lean_client):
-    topic = "nobody-" + uuid.uuid4().hex[:12]
-    client = client_for(topic)
-    started = time.monotonic()
-    with pytest.raises(exceptions.NoConsumer, match=topic):
-        client.call({}, "echo", value=1)
-    # Well before rpc_response_timeout (5 s): the broker returned it.
-    assert time.monotonic() - started < lean_client.rpc_response_timeout
-    # Not a timeout: the timeout table learns nothing of it.
-    assert rpc.get_backoff_snapshot() == []
-
-
 def test_call_to_a_slow_server_raises_within_its_timeout(fleet,
                                                          lean_client):
     client = client_for(fleet.topic, server="lean").prepare(timeout=1)

@@ -3,7 +3,10 @@ oslo.messaging and py-amqp (the broker paths are in
 tests/functional/test_lean_driver.py)."""
 
 import json
+import os
 import socket
+import subprocess
+import sys
 
 import amqp
 from oslo_config import cfg
@@ -17,6 +20,9 @@ from tacker_rpc.driver import link
 from tacker_rpc.driver import oslo_hooks
 from tacker_rpc.driver import wire
 from tests.config import lean_url
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def rabbit_conf(**overrides):
@@ -122,8 +128,10 @@ def test_buffered_reads_return_exact_sizes_and_keep_the_rest():
             transport._read(1)
 
 
-def test_no_consumer_is_an_undeliverable_message_naming_the_topic():
+def test_no_consumer_is_a_timeout_and_undeliverable_naming_the_topic():
     error = exceptions.NoConsumer("openstack", "topic-x", "NO_ROUTE")
+    # Caught by code written for oslo.messaging's MessagingTimeout.
+    assert isinstance(error, oslo_messaging.MessagingTimeout)
     assert isinstance(error, oslo_messaging.MessageUndeliverable)
     assert "topic-x" in str(error) and "openstack" in str(error)
 
@@ -141,3 +149,37 @@ def test_unknown_ssl_version_is_refused_naming_the_option():
     with pytest.raises(exceptions.InvalidConfiguration,
                        match="ssl_version = tlsv9"):
         link.Settings.from_conf(conf, url)
+
+
+EVENTLET_SIMULATOR = """
+import eventlet
+eventlet.monkey_patch()
+
+import warnings
+warnings.simplefilter("error", RuntimeWarning)
+
+from oslo_config import cfg
+import oslo_messaging
+
+conf = cfg.ConfigOpts()
+conf([])
+transport = oslo_messaging.get_rpc_transport(
+    conf, url="lean-rabbit://guest:guest@127.0.0.1:%d/")
+print(type(transport._driver).__name__)
+transport.cleanup()
+"""
+
+
+def test_an_eventlet_process_loads_the_driver_without_a_warning():
+    """A plain oslo.messaging process under eventlet (its simulator, say)
+    selects lean-rabbit:// by URL: loading the driver warns nothing (the
+    toolkit's oslo.service backend is none of its business)."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    result = subprocess.run(
+        [sys.executable, "-c", EVENTLET_SIMULATOR % port], cwd=REPO_ROOT,
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "RuntimeWarning" not in result.stderr, result.stderr
+    assert result.stdout.split() == ["LeanRabbitDriver"]

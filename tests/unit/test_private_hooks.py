@@ -15,6 +15,7 @@ import inspect
 import queue
 
 from cotyledon import oslo_config_glue
+import kombu
 from oslo_config import cfg
 from oslo_context import context as oslo_context
 import oslo_messaging
@@ -355,3 +356,24 @@ def test_listener_connection_reads_and_consumers():
         driver_base.PollStyleListenerAdapter), why
     assert "self.listener = self._create_listener()" in inspect.getsource(
         oslo_messaging.MessageHandlingServer), why
+
+
+def test_rabbit_connection_ensure_connection_one_attempt():
+    why = gone("impl_rabbit.Connection.ensure_connection() passing "
+               "self.max_retries and self.interval_start, interval_stepping "
+               "and interval_max to kombu's ensure_connection, and kombu's "
+               "Connection.connect_timeout and maybe_switch_next()",
+               "deadline._DeadlineConnection.ensure_connection",
+               "connecting for a call no longer than its deadline, one "
+               "attempt at a time")
+    connection_cls = hook_class(impl_rabbit, "Connection", why)
+    assert parameters(connection_cls, "ensure_connection") == ["self"], why
+    source = inspect.getsource(connection_cls.ensure_connection)
+    for attribute in ("max_retries", "interval_start", "interval_stepping",
+                      "interval_max"):
+        assert "self.%s" % attribute in source, why
+    init = inspect.getsource(connection_cls.__init__)
+    assert "self.ensure_connection()" in init, why
+    kombu_connection = kombu.Connection("memory://")
+    assert isinstance(kombu_connection.connect_timeout, (int, float)), why
+    assert callable(getattr(kombu_connection, "maybe_switch_next", None)), why
