@@ -98,7 +98,7 @@ class Caller:
             link = self._pool.get(None, _left(retry, failures))
             try:
                 link.publish(exchange, routing_key, body, mandatory,
-                             timeout=self._pool.settings.heartbeat or None)
+                             silence=self._pool.settings.heartbeat or None)
                 return None
             except link_mod.LINK_ERRORS as exc:
                 failures += 1

@@ -205,8 +205,14 @@ class Link:
     # -- publishing -------------------------------------------------------
 
     def publish(self, exchange, routing_key, body, mandatory=False,
-                expiration=None, timeout=None):
+                expiration=None, timeout=None, silence=None):
         """Publish and wait for the broker's confirm.
+
+        ``timeout`` bounds the whole publish (a call's deadline);
+        ``silence`` instead gives up only when the broker sent nothing at
+        all for that long (casts and replies: a broker that blocks
+        publishers but heartbeats is kept, so a cast is not published
+        twice once it unblocks).
 
         :param exchange: a :class:`wire.Exchange` (declared once per link)
             or None for the default exchange.
@@ -228,7 +234,10 @@ class Link:
                 wire.amqp_message(body, expiration), exchange=name,
                 routing_key=routing_key, mandatory=mandatory)
             while self._confirmed is None:
-                self._read_method(left_of(deadline))
+                if silence is None:
+                    self._read_method(left_of(deadline))
+                else:
+                    self.connection.drain_events(timeout=silence)
             if deadline is not None:
                 self._bound(None)
         except LINK_ERRORS:
