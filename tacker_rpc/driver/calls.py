@@ -8,7 +8,14 @@ What a caller may rely on (beyond oslo.messaging's RPCClient contract):
   the calling thread (no reply-waiter thread). Each pooled link has its own
   reply queue, so concurrent calls never wait for each other's replies.
 * A call returns or raises within its timeout, connecting and publishing
-  included: ``MessagingTimeout`` when the deadline passes.
+  included: ``MessagingTimeout`` when the deadline passes. Each wait is
+  given what is left of it: a connection attempt, the pause between two,
+  opening the channel, declaring the reply queue and the exchange,
+  writing the request (to a broker that blocks publishers under a
+  resource alarm too), its confirm and the reply; heartbeats the broker
+  sends meanwhile extend neither of the last two. (py-amqp's handshake
+  gives each of its three steps what was left when it began, and a
+  declaration each socket read what was left when it was sent.)
 * A request no queue takes (no queue is bound to its topic: no server ever
   declared it, or it was deleted) is published again, after a pause of
   :data:`FIRST_UNROUTED_PAUSE` seconds doubling up to
@@ -91,7 +98,7 @@ class Caller:
             link = self._pool.get(None, _left(retry, failures))
             try:
                 link.publish(exchange, routing_key, body, mandatory,
-                             timeout=self._pool.settings.heartbeat or None)
+                             silence=self._pool.settings.heartbeat or None)
                 return None
             except link_mod.LINK_ERRORS as exc:
                 failures += 1

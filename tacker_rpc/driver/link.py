@@ -19,7 +19,6 @@ import time
 import weakref
 
 import amqp
-from amqp import spec
 import kombu.exceptions
 import oslo_messaging
 from oslo_utils import netutils
@@ -32,8 +31,6 @@ LOG = logging.getLogger(__name__)
 #: What breaks a link: socket errors and timeouts, and every AMQP error
 #: (a channel error closes the channel; the link is replaced as a whole).
 LINK_ERRORS = (OSError, amqp.exceptions.AMQPError)
-
-_CONFIRMS = [spec.Basic.Ack, spec.Basic.Nack]
 
 class BrokerUnreachable(oslo_messaging.MessageDeliveryFailure,
                         kombu.exceptions.OperationalError):
@@ -190,6 +187,11 @@ class Link:
         self.channel.confirm_select()
         self._bound(None)
         self.channel.events["basic_return"].add(self._on_return)
+        self.channel.events["basic_ack"].add(self._on_ack)
+        self.channel.events["basic_nack"].add(self._on_nack)
+        # The last publish's confirm: None while awaited, True (ack) or
+        # False (nack). One publish at a time per link.
+        self._confirmed = None
         self._layout = layout
         self._declared = set()
         self._returned = None
@@ -203,8 +205,14 @@ class Link:
     # -- publishing -------------------------------------------------------
 
     def publish(self, exchange, routing_key, body, mandatory=False,
-                expiration=None, timeout=None):
+                expiration=None, timeout=None, silence=None):
         """Publish and wait for the broker's confirm.
+
+        ``timeout`` bounds the whole publish (a call's deadline);
+        ``silence`` instead gives up only when the broker sent nothing at
+        all for that long (casts and replies: a broker that blocks
+        publishers but heartbeats is kept, so a cast is not published
+        twice once it unblocks).
 
         :param exchange: a :class:`wire.Exchange` (declared once per link)
             or None for the default exchange.
@@ -220,29 +228,34 @@ class Link:
                 self.declare_exchange(exchange, deadline)
                 name = exchange.name
             self._returned = None
+            self._confirmed = None
             self._bound(deadline)
             self.channel.basic_publish(
                 wire.amqp_message(body, expiration), exchange=name,
                 routing_key=routing_key, mandatory=mandatory)
-            self.channel.wait(_CONFIRMS, callback=self._on_confirm,
-                              timeout=left_of(deadline))
+            while self._confirmed is None:
+                if silence is None:
+                    self._read_method(left_of(deadline))
+                else:
+                    self.connection.drain_events(timeout=silence)
             if deadline is not None:
                 self._bound(None)
-        except amqp.exceptions.MessageNacked:
-            raise oslo_messaging.MessageDeliveryFailure(
-                "the broker refused (nack) a message to exchange %r, "
-                "routing key %r" % (exchange and exchange.name, routing_key))
         except LINK_ERRORS:
             self.broken = True
             raise
+        if not self._confirmed:
+            raise oslo_messaging.MessageDeliveryFailure(
+                "the broker refused (nack) a message to exchange %r, "
+                "routing key %r" % (exchange and exchange.name, routing_key))
         if self._returned is not None:
             reason, self._returned = self._returned, None
             raise exceptions.NoConsumer(name, routing_key, reason)
 
-    @staticmethod
-    def _on_confirm(method, *args):
-        if method == spec.Basic.Nack:
-            raise amqp.exceptions.MessageNacked()
+    def _on_ack(self, delivery_tag, multiple):
+        self._confirmed = True
+
+    def _on_nack(self, delivery_tag, multiple):
+        self._confirmed = False
 
     def _on_return(self, exc, exchange, routing_key, message):
         self._returned = getattr(exc, "reply_text", None) or str(exc)
@@ -316,7 +329,7 @@ class Link:
         heartbeats flowing. Returns False when nothing came."""
         try:
             try:
-                self.connection.drain_events(timeout=timeout)
+                self._read_method(timeout)
                 came = True
             except TimeoutError:
                 came = False
@@ -328,6 +341,29 @@ class Link:
         except LINK_ERRORS:
             self.broken = True
             raise
+
+    def _read_method(self, timeout):
+        """Process frames until a whole method has come, ``timeout``
+        seconds at most in all (None: without a limit).
+
+        py-amqp's ``drain_events`` and ``Channel.wait`` give each frame the
+        whole timeout again, so the heartbeats a broker keeps sending while
+        it blocks publishers (a memory alarm) would extend a wait without
+        end.
+
+        :raises TimeoutError: no whole method within ``timeout``.
+        """
+        read = self.connection.blocking_read
+        if timeout is None:
+            while not read(None):
+                pass
+            return
+        end = time.monotonic() + timeout
+        while not read(timeout):
+            timeout = end - time.monotonic()
+            if timeout <= 0:
+                raise TimeoutError("nothing from the broker within the "
+                                   "time left")
 
     def keep_alive(self, settings):
         """Heartbeat an idle link and drop stale replies it received."""

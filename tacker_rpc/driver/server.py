@@ -59,7 +59,7 @@ class Replier:
             try:
                 link.publish(None, reply_q, body,
                              mandatory=settings.direct_mandatory,
-                             timeout=settings.heartbeat or None)
+                             silence=settings.heartbeat or None)
                 return
             except oslo_messaging.MessageUndeliverable:
                 if not ending or time.monotonic() >= give_up:

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import amqp
 from oslo_config import cfg
@@ -183,3 +184,34 @@ def test_an_eventlet_process_loads_the_driver_without_a_warning():
     assert result.returncode == 0, result.stderr
     assert "RuntimeWarning" not in result.stderr, result.stderr
     assert result.stdout.split() == ["LeanRabbitDriver"]
+
+
+class HeartbeatingConnection:
+    """A py-amqp connection whose broker sends only heartbeat frames, one
+    every ``gap`` seconds (as RabbitMQ does while it blocks publishers)."""
+
+    def __init__(self, gap):
+        self.gap = gap
+        self.reads = 0
+
+    def blocking_read(self, timeout):
+        if timeout is not None and timeout < self.gap:
+            time.sleep(timeout)
+            raise TimeoutError("timed out")
+        time.sleep(self.gap)
+        self.reads += 1
+        # Heartbeat frames (no whole method), then a method after a second:
+        # a wait that restarts its timeout on each frame ends there.
+        return self.reads * self.gap >= 1.0
+
+
+def test_a_wait_ends_in_time_although_heartbeats_keep_coming():
+    waiting = link.Link.__new__(link.Link)
+    waiting.connection = HeartbeatingConnection(gap=0.05)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        waiting._read_method(0.3)
+    elapsed = time.monotonic() - started
+    assert waiting.connection.reads >= 2
+    # Within the timeout and one frame's gap, not restarted by each frame.
+    assert 0.3 <= elapsed < 0.3 + 0.05 + 0.2
